@@ -1,0 +1,77 @@
+import * as core from '@actions/core'
+import {
+  ClientAssertionCredential,
+  ClientSecretCredential,
+  DefaultAzureCredential,
+  type TokenCredential
+} from '@azure/identity'
+import type { AccessToken, GetTokenOptions } from '@azure/core-auth'
+import type { AuthConfig, Config } from './inputs.js'
+import { UserError } from './errors.js'
+
+/**
+ * The credential for ARM and the Azure ML data plane (one token scope serves both).
+ * Precedence: azure-credentials secret, then GitHub OIDC federation, then the default chain
+ * (environment, workload identity, managed identity, the Azure CLI session of azure/login).
+ */
+export function createCredential(auth: AuthConfig, cloud: Config['cloud']): TokenCredential {
+  const options = {
+    authorityHost: cloud.authorityHost,
+    disableInstanceDiscovery: cloud.disableInstanceDiscovery
+  }
+  switch (auth.kind) {
+    case 'secret':
+      return shareTokens(
+        new ClientSecretCredential(auth.tenantId, auth.clientId, auth.clientSecret, options)
+      )
+    case 'oidc':
+      // A fresh GitHub ID token for every Entra request: they expire within minutes.
+      return shareTokens(
+        new ClientAssertionCredential(
+          auth.tenantId,
+          auth.clientId,
+          () => githubIdToken(auth.audience),
+          options
+        )
+      )
+    case 'default':
+      return shareTokens(new DefaultAzureCredential(options))
+  }
+}
+
+async function githubIdToken(audience: string): Promise<string> {
+  if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+    throw new UserError(
+      "Cannot get a GitHub OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL is not set. Add 'permissions: id-token: write' to the job (or use azure-credentials)."
+    )
+  }
+  return core.getIDToken(audience)
+}
+
+/**
+ * One token request per scope, shared by every client: the ARM client and the data-plane
+ * pipeline each ask for a token when their first calls go out together, and without this
+ * each would cost its own round trip to Entra.
+ */
+export function shareTokens(inner: TokenCredential): TokenCredential {
+  const cache = new Map<string, Promise<AccessToken | null>>()
+  return {
+    async getToken(scopes: string | string[], options?: GetTokenOptions) {
+      const key = ([] as string[]).concat(scopes).join(' ')
+      const pending = cache.get(key)
+      if (pending) {
+        const token = await pending.catch(() => null)
+        if (token && token.expiresOnTimestamp - Date.now() > REFRESH_MARGIN_MS) return token
+        // Another caller may already have started the refresh.
+        if (cache.get(key) !== pending) return this.getToken(scopes, options)
+      }
+      // The shared request must not be cancelled by whichever caller happened to start it.
+      const request = inner.getToken(scopes, { ...options, abortSignal: undefined })
+      cache.set(key, request)
+      return request
+    }
+  }
+}
+
+/** Refresh this long before expiry, as the SDK's own token refresher does. */
+const REFRESH_MARGIN_MS = 5 * 60_000

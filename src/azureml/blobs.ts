@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { open } from 'node:fs/promises'
+import type { BlockBlobClient } from '@azure/storage-blob'
+import { USER_AGENT } from './http.js'
+
+/**
+ * Moves bytes between a local file and a blob SAS URL with @azure/storage-blob, streamed from
+ * disk in blocks so that memory stays flat whatever the model size, and records the whole
+ * file's MD5 on the blob so that a re-run can tell an identical artifact from another one.
+ */
+
+/** Azure's limits: at most 50,000 blocks of at most 4000 MiB each. */
+const MAX_BLOCKS = 50_000
+const MiB = 1024 * 1024
+/** Below this a single PUT is one round trip and the whole file fits comfortably in memory. */
+export const SINGLE_PUT_MAX = 8 * MiB
+const BLOCK_CONCURRENCY = 8
+
+export interface BlobContent {
+  size: number
+  md5: string // base64, as Azure reports Content-MD5
+}
+
+async function blockBlob(sasUrl: string): Promise<BlockBlobClient> {
+  // Loaded on first use: runs that upload nothing (dry-run) never pay for it.
+  const { AnonymousCredential, BlockBlobClient, newPipeline } = await import('@azure/storage-blob')
+  const pipeline = newPipeline(new AnonymousCredential(), {
+    userAgentOptions: { userAgentPrefix: USER_AGENT },
+    retryOptions: {
+      maxTries: 6,
+      retryDelayInMs: 400,
+      maxRetryDelayInMs: 15_000,
+      tryTimeoutInMs: 120_000
+    }
+  })
+  return new BlockBlobClient(sasUrl, pipeline)
+}
+
+/** Block size from the file size: 8 MiB, or larger when 50,000 blocks would not hold it. */
+export function blockSizeFor(size: number): number {
+  return Math.max(8 * MiB, Math.ceil(size / MAX_BLOCKS / MiB) * MiB)
+}
+
+export async function uploadFile(path: string, size: number, sasUrl: string): Promise<BlobContent> {
+  const client = await blockBlob(sasUrl)
+  const file = await open(path, 'r')
+  try {
+    if (size <= SINGLE_PUT_MAX) {
+      const data = await file.readFile()
+      const md5 = createHash('md5').update(data).digest()
+      await client.upload(data, data.length, { blobHTTPHeaders: { blobContentMD5: md5 } })
+      return { size: data.length, md5: md5.toString('base64') }
+    }
+    return await uploadBlocks(client, file, size)
+  } finally {
+    await file.close()
+  }
+}
+
+/**
+ * Reads the file once, in order (so the MD5 is computed on the way), while up to
+ * BLOCK_CONCURRENCY blocks are in flight; each buffer is reused once its block has landed.
+ */
+async function uploadBlocks(
+  client: BlockBlobClient,
+  file: Awaited<ReturnType<typeof open>>,
+  size: number
+): Promise<BlobContent> {
+  const blockSize = blockSizeFor(size)
+  const hash = createHash('md5')
+  const ids: string[] = []
+  const inFlight = new Set<Promise<void>>()
+  const free: Buffer[] = []
+  let failure: unknown
+  for (let offset = 0, index = 0; offset < size; offset += blockSize, index++) {
+    while (inFlight.size >= BLOCK_CONCURRENCY) await Promise.race(inFlight)
+    if (failure) throw failure
+    const buffer = free.pop() ?? Buffer.allocUnsafe(blockSize)
+    const { bytesRead } = await file.read(buffer, 0, Math.min(blockSize, size - offset), offset)
+    const block = buffer.subarray(0, bytesRead)
+    hash.update(block)
+    const id = Buffer.from(`block-${String(index).padStart(6, '0')}`).toString('base64')
+    ids.push(id)
+    const staged: Promise<void> = client
+      .stageBlock(id, block, block.length)
+      .then(
+        () => undefined,
+        error => {
+          failure ??= error
+        }
+      )
+      .finally(() => {
+        inFlight.delete(staged)
+        free.push(buffer)
+      })
+    inFlight.add(staged)
+  }
+  await Promise.all(inFlight)
+  if (failure) throw failure
+  const md5 = hash.digest()
+  await client.commitBlockList(ids, { blobHTTPHeaders: { blobContentMD5: md5 } })
+  return { size, md5: md5.toString('base64') }
+}
+
+/** Size and Content-MD5 of a blob, or undefined when it holds nothing yet. */
+export async function blobContent(sasUrl: string): Promise<BlobContent | undefined> {
+  const client = await blockBlob(sasUrl)
+  try {
+    const properties = await client.getProperties()
+    const md5 = properties.contentMD5 ? Buffer.from(properties.contentMD5).toString('base64') : ''
+    return { size: properties.contentLength ?? 0, md5 }
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return undefined
+    throw error
+  }
+}
+
+/** MD5 of a local file, streamed. */
+export async function fileMd5(path: string): Promise<string> {
+  const hash = createHash('md5')
+  for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk)
+  return hash.digest('base64')
+}

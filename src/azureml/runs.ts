@@ -1,0 +1,157 @@
+import { UserError } from '../errors.js'
+import { callError } from './http.js'
+import type { Workspace } from './workspace.js'
+
+/** The slice of a run the gate reads, for the pipeline run and its steps alike. */
+export interface RunInfo {
+  id: string
+  name: string
+  displayName?: string
+  status: string
+  experimentName: string
+  tags: Record<string, string>
+}
+
+const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding'])
+
+/** The pipeline (parent) run, through ARM: its name is its run id. */
+export async function getPipelineRun(ws: Workspace, runId: string): Promise<RunInfo> {
+  let job
+  try {
+    job = await ws.arm.jobs.get(ws.ref.resourceGroup, ws.ref.workspaceName, runId)
+  } catch (error) {
+    const failure = callError(`Get job ${runId}`, error)
+    if (failure.status === 404) {
+      throw new UserError(
+        `Run '${runId}' was not found in workspace '${ws.ref.workspaceName}'; check run-id (the pipeline job's name, e.g. from 'az ml job create --query name').`
+      )
+    }
+    throw failure
+  }
+  const properties = job.properties
+  return {
+    id: job.name ?? runId,
+    name: job.name ?? runId,
+    displayName: properties?.displayName,
+    status: properties?.status ?? 'Unknown',
+    experimentName: properties?.experimentName ?? 'Default',
+    tags: stringValues(properties?.tags)
+  }
+}
+
+/**
+ * Returns the run once Completed. With waitMinutes > 0, polls with backoff until the run
+ * reaches a terminal status or the time is up; any other terminal status is an error.
+ */
+export async function waitForCompletion(
+  ws: Workspace,
+  run: RunInfo,
+  waitMinutes: number,
+  log: (message: string) => void,
+  sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms))
+): Promise<RunInfo> {
+  const deadline = Date.now() + waitMinutes * 60_000
+  let current = run
+  let delay = 2_000
+  while (!TERMINAL.has(current.status) && Date.now() + delay <= deadline) {
+    log(`Run ${run.id} is ${current.status}; checking again in ${Math.round(delay / 1000)} s`)
+    await sleep(delay)
+    delay = Math.min(delay * 1.5, 30_000)
+    current = await getPipelineRun(ws, run.id)
+  }
+  if (current.status === 'Completed') return current
+  if (TERMINAL.has(current.status)) {
+    throw new UserError(
+      `Run '${run.id}' ended ${current.status}, not Completed: there is no trained model to gate.`
+    )
+  }
+  const advice =
+    waitMinutes > 0
+      ? `it did not complete within wait-minutes (${waitMinutes}); raise wait-minutes`
+      : 'set wait-minutes to wait for it, or run this step after the pipeline finishes'
+  throw new UserError(`Run '${run.id}' is ${current.status}, not Completed; ${advice}.`)
+}
+
+interface HistoryRun {
+  runId: string
+  name?: string
+  displayName?: string
+  status?: string
+  tags?: Record<string, unknown>
+}
+
+/** Every step of the pipeline run, following nextLink through all pages. */
+export async function listChildren(ws: Workspace, parent: RunInfo): Promise<RunInfo[]> {
+  const children: RunInfo[] = []
+  let url: string | null | undefined =
+    `${await ws.historyUrl()}/runs/${encodeURIComponent(parent.id)}/children`
+  while (url) {
+    const page: { body: { value?: HistoryRun[]; nextLink?: string | null }; status: number } =
+      await ws.dataPlane.send('List the steps of run ' + parent.id, { method: 'GET', url })
+    if (page.status === 404) {
+      throw new UserError(
+        `Run history has no run '${parent.id}' in workspace '${ws.ref.workspaceName}'.`
+      )
+    }
+    for (const run of page.body?.value ?? []) {
+      children.push({
+        id: run.runId,
+        name: run.name ?? run.runId,
+        displayName: run.displayName,
+        status: run.status ?? 'Unknown',
+        experimentName: parent.experimentName,
+        tags: stringValues(run.tags)
+      })
+    }
+    url = page.body?.nextLink
+  }
+  return children
+}
+
+/**
+ * The step whose tags hold the score: the one named training-step-name (display name
+ * first, then name), or else the only step that carries the metric tag.
+ */
+export function selectTrainingStep(
+  parent: RunInfo,
+  children: RunInfo[],
+  metric: string,
+  stepName: string | undefined
+): RunInfo {
+  const describe = (run: RunInfo) => `${run.displayName ?? run.name} (${run.id})`
+  const searched = [`pipeline run ${parent.id}`, ...children.map(describe)].join(', ')
+  if (stepName) {
+    const step =
+      children.find(child => child.displayName === stepName) ??
+      children.find(child => child.name === stepName)
+    if (!step) {
+      throw new UserError(
+        `No step named '${stepName}' in run ${parent.id}; its steps are: ${children.map(describe).join(', ') || 'none'}. Fix training-step-name.`
+      )
+    }
+    if (!(metric in step.tags)) {
+      throw new UserError(
+        `Tag '${metric}' was not found on pipeline run ${parent.id} nor on its step ${describe(step)}, whose tags are: ${Object.keys(step.tags).join(', ') || 'none'}. Fix metric or training-step-name.`
+      )
+    }
+    return step
+  }
+  const tagged = children.filter(child => metric in child.tags)
+  if (tagged.length === 1) return tagged[0]
+  if (tagged.length > 1) {
+    throw new UserError(
+      `Several steps of run ${parent.id} carry tag '${metric}': ${tagged.map(describe).join(', ')}; set training-step-name to choose one.`
+    )
+  }
+  throw new UserError(
+    `Tag '${metric}' was not found on ${searched}; tag the pipeline run or its training step, or fix metric.`
+  )
+}
+
+function stringValues(tags: Record<string, unknown> | null | undefined): Record<string, string> {
+  const result: Record<string, string> = {}
+  for (const [key, value] of Object.entries(tags ?? {})) {
+    if (value !== null && value !== undefined) result[key] = String(value)
+  }
+  return result
+}

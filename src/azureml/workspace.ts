@@ -1,0 +1,91 @@
+import type { TokenCredential } from '@azure/core-auth'
+import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning'
+import { JsonPipeline, RETRY_OPTIONS, USER_AGENT, callError, timeoutPolicy } from './http.js'
+import { UserError } from '../errors.js'
+
+export interface WorkspaceRef {
+  subscriptionId: string
+  resourceGroup: string
+  workspaceName: string
+  armEndpoint: string
+}
+
+/**
+ * The two planes of one Azure ML workspace: ARM (the SDK client) for jobs and models, and
+ * the regional data plane (run history, artifacts) whose host the workspace itself names.
+ * Both use the same credential and token scope.
+ */
+export class Workspace {
+  /** ARM id, also the path prefix of every data-plane call */
+  readonly id: string
+  readonly dataPlane: JsonPipeline
+  private apiHostPromise?: Promise<string>
+
+  private constructor(
+    readonly ref: WorkspaceRef,
+    readonly arm: AzureMachineLearningWorkspaces,
+    credential: TokenCredential
+  ) {
+    this.id =
+      `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}` +
+      `/providers/Microsoft.MachineLearningServices/workspaces/${ref.workspaceName}`
+    this.dataPlane = new JsonPipeline(credential, scopeOf(ref.armEndpoint))
+  }
+
+  static async connect(ref: WorkspaceRef, credential: TokenCredential): Promise<Workspace> {
+    // The ARM SDK is the largest module in the bundle: load it only once inputs are valid.
+    const { AzureMachineLearningWorkspaces } = await import('@azure/arm-machinelearning')
+    const arm = new AzureMachineLearningWorkspaces(credential, ref.subscriptionId, {
+      endpoint: ref.armEndpoint,
+      credentialScopes: [scopeOf(ref.armEndpoint)],
+      userAgentOptions: { userAgentPrefix: USER_AGENT },
+      retryOptions: RETRY_OPTIONS,
+      additionalPolicies: [{ policy: timeoutPolicy, position: 'perCall' }]
+    })
+    return new Workspace(ref, arm, credential)
+  }
+
+  /** Base URL of the run-history API for this workspace (one ARM call, made once). */
+  async historyUrl(): Promise<string> {
+    this.apiHostPromise ??= this.findApiHost()
+    return `https://${await this.apiHostPromise}/history/v1.0${this.id}`
+  }
+
+  private async findApiHost(): Promise<string> {
+    const ws = this.ref
+    let workspace
+    try {
+      workspace = await this.arm.workspaces.get(ws.resourceGroup, ws.workspaceName)
+    } catch (error) {
+      const failure = callError(`Get workspace ${ws.workspaceName}`, error)
+      if (failure.status === 404) {
+        throw new UserError(
+          `Workspace '${ws.workspaceName}' was not found in resource group '${ws.resourceGroup}' of subscription ${ws.subscriptionId}; check workspace-name, resource-group and subscription-id.`
+        )
+      }
+      throw failure
+    }
+    // azureml://<host>/mlflow/v1.0/... names the regional data plane directly; the discovery
+    // document is the documented fallback and costs one more round trip.
+    if (workspace.mlFlowTrackingUri?.startsWith('azureml://')) {
+      return new URL(workspace.mlFlowTrackingUri.replace(/^azureml:/, 'https:')).host
+    }
+    if (workspace.discoveryUrl) {
+      const discovery = await this.dataPlane.send<{ api?: string }>(
+        'Discover the workspace data plane',
+        {
+          method: 'GET',
+          url: workspace.discoveryUrl
+        }
+      )
+      if (discovery.body?.api) return new URL(discovery.body.api).host
+    }
+    throw new UserError(
+      `Workspace '${ws.workspaceName}' advertises no data-plane endpoint (mlFlowTrackingUri or discoveryUrl).`
+    )
+  }
+}
+
+export function scopeOf(armEndpoint: string): string {
+  return `${armEndpoint.replace(/\/+$/, '')}/.default`
+}

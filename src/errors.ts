@@ -1,0 +1,59 @@
+/**
+ * Errors a person can act on. A UserError is printed as its one-line message (no stack):
+ * it names what was wrong and how to fix it. Anything else is a bug or an outage and keeps
+ * its stack for ACTIONS_STEP_DEBUG.
+ */
+export class UserError extends Error {
+  override name = 'UserError'
+}
+
+/** A bad action input: the message starts with the input's name. */
+export class InputError extends UserError {
+  override name = 'InputError'
+  constructor(
+    readonly input: string,
+    message: string
+  ) {
+    super(`Input '${input}': ${message}`)
+  }
+}
+
+/** A call to Azure failed after the SDK's retries. */
+export class AzureCallError extends UserError {
+  override name = 'AzureCallError'
+  constructor(
+    readonly operation: string,
+    readonly status: number | undefined,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+const SECRET_PATTERNS: [RegExp, string][] = [
+  // SAS signatures and other credentials carried in query strings
+  [/([?&](?:sig|se|skoid|sktid|skt|ske|sks|skv)=)[^&\s"'<>]+/gi, '$1***'],
+  [/(Bearer\s+)[A-Za-z0-9._~+/=-]+/g, '$1***'],
+  // any JWT (access tokens, GitHub ID tokens, client assertions)
+  [/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, '***'],
+  [/((?:client_secret|client_assertion|access_token)["']?\s*[:=]\s*["']?)[^&\s"',}]+/gi, '$1***']
+]
+
+/** Removes anything that looks like a credential from text meant for logs. */
+export function scrub(text: string): string {
+  return SECRET_PATTERNS.reduce(
+    (out, [pattern, replacement]) => out.replace(pattern, replacement),
+    text
+  )
+}
+
+/** HTTP status of an Azure SDK RestError, or of our own call errors. */
+export function statusOf(error: unknown): number | undefined {
+  if (error instanceof AzureCallError) return error.status
+  const status = (error as { statusCode?: unknown })?.statusCode
+  return typeof status === 'number' ? status : undefined
+}
+
+export function messageOf(error: unknown): string {
+  return scrub(error instanceof Error ? error.message : String(error))
+}

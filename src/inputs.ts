@@ -1,0 +1,371 @@
+import * as core from '@actions/core'
+import path from 'node:path'
+import { Big } from 'big.js'
+import { CLOUDS, isMicrosoftAuthority, type Cloud } from './clouds.js'
+import { InputError } from './errors.js'
+import { listModelFiles, type ModelFiles } from './modelfiles.js'
+import { parseDecimal, type Rule } from './decision.js'
+
+/** Every input of action.yml, by name: the only place that spells them. */
+export const Inputs = {
+  SubscriptionId: 'subscription-id',
+  ResourceGroup: 'resource-group',
+  WorkspaceName: 'workspace-name',
+  RunId: 'run-id',
+  ModelName: 'model-name',
+  ModelPath: 'model-path',
+  ArtifactPath: 'artifact-path',
+  TrainingStepName: 'training-step-name',
+  Metric: 'metric',
+  ModelTypeTag: 'model-type-tag',
+  HigherIsBetter: 'higher-is-better',
+  MinImprovement: 'min-improvement',
+  MinRelativeImprovement: 'min-relative-improvement',
+  Threshold: 'threshold',
+  CompareTo: 'compare-to',
+  AssetType: 'asset-type',
+  Framework: 'framework',
+  FrameworkVersion: 'framework-version',
+  Description: 'description',
+  Tags: 'tags',
+  Properties: 'properties',
+  Force: 'force',
+  DryRun: 'dry-run',
+  FailIfNotBetter: 'fail-if-not-better',
+  WaitMinutes: 'wait-minutes',
+  DecisionFile: 'decision-file',
+  AzureCredentials: 'azure-credentials',
+  ClientId: 'client-id',
+  TenantId: 'tenant-id',
+  Audience: 'audience',
+  Cloud: 'cloud',
+  ArmEndpoint: 'arm-endpoint',
+  AuthorityHost: 'authority-host'
+} as const
+
+/** Every output of action.yml, by name. */
+export const Outputs = {
+  Registered: 'registered',
+  Reason: 'reason',
+  DryRun: 'dry-run',
+  ModelName: 'model-name',
+  ModelVersion: 'model-version',
+  ModelId: 'model-id',
+  ModelUri: 'model-uri',
+  ArtifactUri: 'artifact-uri',
+  MetricValue: 'metric-value',
+  ChampionVersion: 'champion-version',
+  ChampionValue: 'champion-value',
+  ModelType: 'model-type',
+  RunId: 'run-id',
+  TagsSource: 'tags-source',
+  Result: 'result'
+} as const
+
+export type CompareTo =
+  { kind: 'latest' } | { kind: 'best' } | { kind: 'tag'; key: string; value: string }
+
+export type AuthConfig =
+  | { kind: 'secret'; tenantId: string; clientId: string; clientSecret: string }
+  | { kind: 'oidc'; tenantId: string; clientId: string; audience: string }
+  | { kind: 'default' }
+
+export const ASSET_TYPES = ['custom_model', 'mlflow_model', 'triton_model'] as const
+export type AssetType = (typeof ASSET_TYPES)[number]
+
+export interface Config {
+  subscriptionId: string
+  resourceGroup: string
+  workspaceName: string
+  runId: string
+  modelName: string
+  model: ModelFiles
+  artifactPath: string
+  trainingStepName?: string
+  metric: string
+  modelTypeTag: string
+  rule: Rule
+  compareTo: CompareTo
+  assetType: AssetType
+  framework: string
+  frameworkVersion?: string
+  description?: string
+  tags: Record<string, string>
+  properties: Record<string, string>
+  force: boolean
+  dryRun: boolean
+  failIfNotBetter: boolean
+  waitMinutes: number
+  decisionFile?: string
+  auth: AuthConfig
+  cloud: Cloud & { disableInstanceDiscovery: boolean }
+}
+
+const MODEL_NAME = /^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$/
+const RUN_ID = /^[a-zA-Z0-9][a-zA-Z0-9\-_.:]{0,254}$/
+
+/**
+ * Reads and validates every input before anything touches Azure, so that a typo fails
+ * the step with one line naming the input, and nothing is written.
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const credentials = parseCredentials(optional(Inputs.AzureCredentials))
+  const auth = resolveAuth(credentials)
+
+  const subscriptionId =
+    optional(Inputs.SubscriptionId) ?? credentials?.subscriptionId ?? env.AZURE_SUBSCRIPTION_ID
+  if (!subscriptionId) {
+    throw new InputError(
+      Inputs.SubscriptionId,
+      'required; set it, or include subscriptionId in azure-credentials, or set AZURE_SUBSCRIPTION_ID'
+    )
+  }
+
+  const modelName = required(Inputs.ModelName)
+  if (!MODEL_NAME.test(modelName)) {
+    throw new InputError(
+      Inputs.ModelName,
+      `'${modelName}' is not a valid model name; use letters, digits, '-' and '_', starting with a letter or digit (at most 255)`
+    )
+  }
+  const runId = required(Inputs.RunId)
+  if (!RUN_ID.test(runId)) {
+    throw new InputError(
+      Inputs.RunId,
+      `'${runId}' is not a valid job name; pass the pipeline job's name`
+    )
+  }
+
+  const modelPath = optional(Inputs.ModelPath) ?? 'model.pkl'
+  const model = listModelFiles(Inputs.ModelPath, modelPath)
+  const artifactPath = parseArtifactPath(optional(Inputs.ArtifactPath) ?? path.basename(model.root))
+
+  const higherIsBetter = bool(Inputs.HigherIsBetter, true)
+  const rule: Rule = {
+    higherIsBetter,
+    minImprovement: nonNegativeDecimal(Inputs.MinImprovement),
+    minRelativeImprovement: nonNegativeDecimal(Inputs.MinRelativeImprovement),
+    threshold: decimal(Inputs.Threshold)
+  }
+
+  const waitMinutes = nonNegativeDecimal(Inputs.WaitMinutes)
+  const config: Config = {
+    subscriptionId,
+    resourceGroup: required(Inputs.ResourceGroup),
+    workspaceName: required(Inputs.WorkspaceName),
+    runId,
+    modelName,
+    model,
+    artifactPath,
+    trainingStepName: optional(Inputs.TrainingStepName),
+    metric: optional(Inputs.Metric) ?? 'accuracy',
+    modelTypeTag: optional(Inputs.ModelTypeTag) ?? 'best_model',
+    rule,
+    compareTo: parseCompareTo(optional(Inputs.CompareTo) ?? 'latest'),
+    assetType: oneOf(Inputs.AssetType, ASSET_TYPES, 'custom_model'),
+    framework: optional(Inputs.Framework) ?? 'ScikitLearn',
+    frameworkVersion: optional(Inputs.FrameworkVersion),
+    description: optional(Inputs.Description),
+    tags: parseKeyValues(Inputs.Tags, optional(Inputs.Tags)),
+    properties: parseKeyValues(Inputs.Properties, optional(Inputs.Properties)),
+    force: bool(Inputs.Force, false),
+    dryRun: bool(Inputs.DryRun, false),
+    failIfNotBetter: bool(Inputs.FailIfNotBetter, false),
+    waitMinutes: waitMinutes ? Number(waitMinutes.toString()) : 0,
+    decisionFile: optional(Inputs.DecisionFile),
+    auth,
+    cloud: resolveCloud(env)
+  }
+  return Object.freeze(config)
+}
+
+function optional(name: string): string | undefined {
+  const value = core.getInput(name).trim()
+  return value === '' ? undefined : value
+}
+
+function required(name: string): string {
+  const value = optional(name)
+  if (value === undefined) throw new InputError(name, `required; add '${name}:' under 'with:'`)
+  return value
+}
+
+function bool(name: string, fallback: boolean): boolean {
+  const value = optional(name)
+  if (value === undefined) return fallback
+  if (value === 'true' || value === 'True' || value === 'TRUE') return true
+  if (value === 'false' || value === 'False' || value === 'FALSE') return false
+  throw new InputError(name, `'${value}' is not a boolean; use true or false`)
+}
+
+function decimal(name: string): Big | undefined {
+  const value = optional(name)
+  if (value === undefined) return undefined
+  const parsed = parseDecimal(value)
+  if (!parsed) throw new InputError(name, `'${value}' is not a decimal number (e.g. 0.01)`)
+  return parsed
+}
+
+function nonNegativeDecimal(name: string): Big {
+  const value = decimal(name) ?? new Big(0)
+  if (value.lt(0)) throw new InputError(name, `must be 0 or more, got '${value.toString()}'`)
+  return value
+}
+
+function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  const value = optional(name)
+  if (value === undefined) return fallback
+  if ((allowed as readonly string[]).includes(value)) return value as T
+  throw new InputError(name, `'${value}' is not one of ${allowed.join(', ')}`)
+}
+
+function parseCompareTo(value: string): CompareTo {
+  if (value === 'latest' || value === 'best') return { kind: value }
+  const match = /^tag:([^=]+)=(.+)$/.exec(value)
+  if (match) return { kind: 'tag', key: match[1].trim(), value: match[2].trim() }
+  throw new InputError(
+    Inputs.CompareTo,
+    `'${value}' is not latest, best or tag:KEY=VALUE (e.g. tag:stage=production)`
+  )
+}
+
+function parseArtifactPath(value: string): string {
+  const normalised = value.replace(/\\/g, '/').replace(/\/+$/, '')
+  if (
+    normalised === '' ||
+    normalised.startsWith('/') ||
+    /^[a-zA-Z]:/.test(normalised) ||
+    normalised.split('/').some(part => part === '..' || part === '.' || part === '')
+  ) {
+    throw new InputError(
+      Inputs.ArtifactPath,
+      `'${value}' must be a relative path inside the run (no leading '/', no '..'), e.g. model.pkl or outputs/model`
+    )
+  }
+  return normalised
+}
+
+/** `key=value` lines, or a JSON object whose values are strings, numbers or booleans. */
+export function parseKeyValues(name: string, value: string | undefined): Record<string, string> {
+  const result: Record<string, string> = {}
+  if (value === undefined) return result
+  if (value.startsWith('{')) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(value)
+    } catch {
+      throw new InputError(name, 'is not valid JSON; use a JSON object or key=value lines')
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new InputError(name, 'must be a JSON object or key=value lines')
+    }
+    for (const [key, raw] of Object.entries(parsed)) {
+      if (!['string', 'number', 'boolean'].includes(typeof raw)) {
+        throw new InputError(name, `value of '${key}' must be a string, number or boolean`)
+      }
+      result[checkKey(name, key)] = String(raw)
+    }
+    return result
+  }
+  for (const line of value.split(/\r?\n/)) {
+    if (line.trim() === '' || line.trim().startsWith('#')) continue
+    const at = line.indexOf('=')
+    if (at < 0) throw new InputError(name, `line '${line.trim()}' is not key=value`)
+    result[checkKey(name, line.slice(0, at).trim())] = line.slice(at + 1).trim()
+  }
+  return result
+}
+
+function checkKey(name: string, key: string): string {
+  if (key === '') throw new InputError(name, 'has an empty key; use key=value')
+  return key
+}
+
+interface Credentials {
+  clientId: string
+  clientSecret: string
+  tenantId: string
+  subscriptionId?: string
+}
+
+function parseCredentials(value: string | undefined): Credentials | undefined {
+  if (value === undefined) return undefined
+  // Mask before anything can echo it, even when it turns out to be malformed.
+  core.setSecret(value)
+  let parsed: Record<string, unknown>
+  try {
+    parsed = JSON.parse(value)
+  } catch {
+    throw new InputError(
+      Inputs.AzureCredentials,
+      'is not valid JSON; paste the output of `az ad sp create-for-rbac --json-auth` ({"clientId", "clientSecret", "tenantId", "subscriptionId"})'
+    )
+  }
+  if (typeof parsed?.clientSecret === 'string') core.setSecret(parsed.clientSecret)
+  const missing = ['clientId', 'clientSecret', 'tenantId'].filter(
+    key => typeof parsed?.[key] !== 'string' || (parsed[key] as string).trim() === ''
+  )
+  if (missing.length > 0) {
+    throw new InputError(
+      Inputs.AzureCredentials,
+      `is missing ${missing.join(', ')}; it needs clientId, clientSecret, tenantId (and subscriptionId)`
+    )
+  }
+  return {
+    clientId: parsed.clientId as string,
+    clientSecret: parsed.clientSecret as string,
+    tenantId: parsed.tenantId as string,
+    subscriptionId: typeof parsed.subscriptionId === 'string' ? parsed.subscriptionId : undefined
+  }
+}
+
+function resolveAuth(credentials: Credentials | undefined): AuthConfig {
+  if (credentials) return { kind: 'secret', ...credentials }
+  const clientId = optional(Inputs.ClientId)
+  const tenantId = optional(Inputs.TenantId)
+  if (clientId && tenantId) {
+    return {
+      kind: 'oidc',
+      clientId,
+      tenantId,
+      audience: optional(Inputs.Audience) ?? 'api://AzureADTokenExchange'
+    }
+  }
+  if (clientId || tenantId) {
+    const missing = clientId ? Inputs.TenantId : Inputs.ClientId
+    throw new InputError(
+      missing,
+      `required with '${clientId ? Inputs.ClientId : Inputs.TenantId}' for OIDC sign-in; set both, or neither to use the default credential chain`
+    )
+  }
+  return { kind: 'default' }
+}
+
+function resolveCloud(env: NodeJS.ProcessEnv): Config['cloud'] {
+  const name = optional(Inputs.Cloud) ?? 'AzureCloud'
+  const cloud = Object.values(CLOUDS).find(c => c.name.toLowerCase() === name.toLowerCase())
+  if (!cloud)
+    throw new InputError(Inputs.Cloud, `'${name}' is not one of ${Object.keys(CLOUDS).join(', ')}`)
+  const armEndpoint = url(Inputs.ArmEndpoint, optional(Inputs.ArmEndpoint) ?? cloud.armEndpoint)
+  const authorityHost = url(
+    Inputs.AuthorityHost,
+    optional(Inputs.AuthorityHost) ?? env.AZURE_AUTHORITY_HOST ?? cloud.authorityHost
+  )
+  return {
+    ...cloud,
+    armEndpoint,
+    authorityHost,
+    disableInstanceDiscovery: !isMicrosoftAuthority(authorityHost)
+  }
+}
+
+function url(name: string, value: string): string {
+  let parsed: URL
+  try {
+    parsed = new URL(value)
+  } catch {
+    throw new InputError(name, `'${value}' is not a URL; use https://host`)
+  }
+  if (parsed.protocol !== 'https:') throw new InputError(name, `'${value}' must use https`)
+  return value.replace(/\/+$/, '')
+}
