@@ -249,7 +249,7 @@ function parseArtifactPath(value: string): string {
 export function parseKeyValues(name: string, value: string | undefined): Record<string, string> {
   const result: Record<string, string> = {}
   if (value === undefined) return result
-  if (value.startsWith('{')) {
+  if (value.startsWith('{') || value.startsWith('[')) {
     let parsed: unknown
     try {
       parsed = JSON.parse(value)

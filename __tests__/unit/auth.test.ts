@@ -1,0 +1,54 @@
+import type { AccessToken, TokenCredential } from '@azure/core-auth'
+import { shareTokens } from '../../src/auth.js'
+
+function countingCredential(lifetimeMs: number) {
+  const calls: string[] = []
+  const credential: TokenCredential = {
+    async getToken(scopes) {
+      calls.push(([] as string[]).concat(scopes).join(' '))
+      await new Promise(resolve => setTimeout(resolve, 10))
+      return {
+        token: `t${calls.length}`,
+        expiresOnTimestamp: Date.now() + lifetimeMs
+      } as AccessToken
+    }
+  }
+  return { calls, credential }
+}
+
+describe('shareTokens', () => {
+  test('concurrent requests for one scope share one token request', async () => {
+    const { calls, credential } = countingCredential(3_600_000)
+    const shared = shareTokens(credential)
+    const tokens = await Promise.all(
+      [1, 2, 3, 4].map(() => shared.getToken('https://arm/.default'))
+    )
+    expect(calls).toEqual(['https://arm/.default'])
+    expect(new Set(tokens.map(t => t?.token))).toEqual(new Set(['t1']))
+    await shared.getToken('https://other/.default')
+    expect(calls).toHaveLength(2)
+  })
+
+  test('a token close to expiry is refreshed', async () => {
+    const { calls, credential } = countingCredential(60_000)
+    const shared = shareTokens(credential)
+    await shared.getToken('s')
+    await shared.getToken('s')
+    expect(calls).toHaveLength(2)
+  })
+
+  test('a failed request is not cached', async () => {
+    let fail = true
+    const shared = shareTokens({
+      async getToken() {
+        if (fail) {
+          fail = false
+          throw new Error('boom')
+        }
+        return { token: 'ok', expiresOnTimestamp: Date.now() + 3_600_000 }
+      }
+    })
+    await expect(shared.getToken('s')).rejects.toThrow('boom')
+    await expect(shared.getToken('s')).resolves.toMatchObject({ token: 'ok' })
+  })
+})
