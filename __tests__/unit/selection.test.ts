@@ -51,6 +51,7 @@ describe('selectTrainingStep', () => {
       } catch (e) {
         return e
       }
+      return undefined
     })()
     expect(error).toBeInstanceOf(UserError)
     expect((error as Error).message).toMatch(
