@@ -8,6 +8,7 @@ import {
 import type { AccessToken, GetTokenOptions } from '@azure/core-auth'
 import type { AuthConfig, Config } from './inputs.js'
 import { UserError } from './errors.js'
+import { RETRY_LIMITS, retrying } from './retry.js'
 
 /**
  * The credential for ARM and the Azure ML data plane (one token scope serves both).
@@ -17,7 +18,12 @@ import { UserError } from './errors.js'
 export function createCredential(auth: AuthConfig, cloud: Config['cloud']): TokenCredential {
   const options = {
     authorityHost: cloud.authorityHost,
-    disableInstanceDiscovery: cloud.disableInstanceDiscovery
+    disableInstanceDiscovery: cloud.disableInstanceDiscovery,
+    retryOptions: {
+      maxRetries: RETRY_LIMITS.retries,
+      retryDelayInMs: RETRY_LIMITS.baseDelayMs,
+      maxRetryDelayInMs: RETRY_LIMITS.maxDelayMs
+    }
   }
   switch (auth.kind) {
     case 'secret':
@@ -45,7 +51,20 @@ async function githubIdToken(audience: string): Promise<string> {
       "Cannot get a GitHub OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL is not set. Add 'permissions: id-token: write' to the job (or use azure-credentials)."
     )
   }
-  return core.getIDToken(audience)
+  return retrying(async () => {
+    try {
+      return await core.getIDToken(audience)
+    } catch (error) {
+      // @actions/core reports the status only inside its message.
+      const status = /Error Code : (\d+)/.exec((error as Error).message)?.[1]
+      throw Object.assign(
+        new Error(
+          `Getting the GitHub OIDC token failed: ${(error as Error).message.replace(/\s+/g, ' ')}`
+        ),
+        { statusCode: status ? Number(status) : undefined }
+      )
+    }
+  })
 }
 
 /**

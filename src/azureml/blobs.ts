@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs'
 import { open } from 'node:fs/promises'
 import type { BlockBlobClient } from '@azure/storage-blob'
 import { USER_AGENT } from './http.js'
+import { retrying } from '../retry.js'
 
 /**
  * Moves bytes between a local file and a blob SAS URL with @azure/storage-blob, streamed from
@@ -49,7 +50,9 @@ export async function uploadFile(path: string, size: number, sasUrl: string): Pr
     if (size <= SINGLE_PUT_MAX) {
       const data = await file.readFile()
       const md5 = createHash('md5').update(data).digest()
-      await client.upload(data, data.length, { blobHTTPHeaders: { blobContentMD5: md5 } })
+      await retrying(() =>
+        client.upload(data, data.length, { blobHTTPHeaders: { blobContentMD5: md5 } })
+      )
       return { size: data.length, md5: md5.toString('base64') }
     }
     return await uploadBlocks(client, file, size)
@@ -82,8 +85,7 @@ async function uploadBlocks(
     hash.update(block)
     const id = Buffer.from(`block-${String(index).padStart(6, '0')}`).toString('base64')
     ids.push(id)
-    const staged: Promise<void> = client
-      .stageBlock(id, block, block.length)
+    const staged: Promise<void> = retrying(() => client.stageBlock(id, block, block.length))
       .then(
         () => undefined,
         error => {
@@ -99,7 +101,7 @@ async function uploadBlocks(
   await Promise.all(inFlight)
   if (failure) throw failure
   const md5 = hash.digest()
-  await client.commitBlockList(ids, { blobHTTPHeaders: { blobContentMD5: md5 } })
+  await retrying(() => client.commitBlockList(ids, { blobHTTPHeaders: { blobContentMD5: md5 } }))
   return { size, md5: md5.toString('base64') }
 }
 
@@ -107,7 +109,7 @@ async function uploadBlocks(
 export async function blobContent(sasUrl: string): Promise<BlobContent | undefined> {
   const client = await blockBlob(sasUrl)
   try {
-    const properties = await client.getProperties()
+    const properties = await retrying(() => client.getProperties())
     const md5 = properties.contentMD5 ? Buffer.from(properties.contentMD5).toString('base64') : ''
     return { size: properties.contentLength ?? 0, md5 }
   } catch (error) {

@@ -5,19 +5,24 @@ import {
   createPipelineFromOptions,
   createPipelineRequest,
   isRestError,
+  type Pipeline,
   type PipelinePolicy
 } from '@azure/core-rest-pipeline'
 import type { TokenCredential } from '@azure/core-auth'
 import { AzureCallError, scrub } from '../errors.js'
+import { gateRetryPolicy } from '../retry.js'
 
-/** What every client of ours sends: who we are, and how hard to retry. */
+/** What every client of ours sends, so that workspace logs can tell our calls apart. */
 export const USER_AGENT = 'azureml-model-gate/1'
-
-/** 408, 429, 5xx and dropped connections, with exponential backoff; see the README's Reliability. */
-export const RETRY_OPTIONS = { maxRetries: 5, retryDelayInMs: 400, maxRetryDelayInMs: 15_000 }
 
 /** A request that hangs is a failure to retry, not a job that never ends. */
 const REQUEST_TIMEOUT_MS = 120_000
+
+/** Swaps the SDK's default retry policy for ours (see retry.ts) in any Azure SDK pipeline. */
+export function useGateRetries(pipeline: Pipeline): void {
+  pipeline.removePolicy({ name: 'defaultRetryPolicy' })
+  pipeline.addPolicy(gateRetryPolicy(), { phase: 'Retry' })
+}
 
 export const timeoutPolicy: PipelinePolicy = {
   name: 'gateRequestTimeout',
@@ -44,12 +49,12 @@ export interface JsonResponse<T> {
  */
 export class JsonPipeline {
   private readonly pipeline = createPipelineFromOptions({
-    retryOptions: RETRY_OPTIONS,
     userAgentOptions: { userAgentPrefix: USER_AGENT }
   })
   private readonly client = createDefaultHttpClient()
 
   constructor(credential: TokenCredential, scope: string) {
+    useGateRetries(this.pipeline)
     this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential, scopes: scope }))
     this.pipeline.addPolicy(timeoutPolicy)
   }

@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth'
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning'
-import { JsonPipeline, RETRY_OPTIONS, USER_AGENT, callError, timeoutPolicy } from './http.js'
+import { JsonPipeline, USER_AGENT, callError, timeoutPolicy, useGateRetries } from './http.js'
 import { UserError } from '../errors.js'
 
 export interface WorkspaceRef {
@@ -39,9 +39,9 @@ export class Workspace {
       endpoint: ref.armEndpoint,
       credentialScopes: [scopeOf(ref.armEndpoint)],
       userAgentOptions: { userAgentPrefix: USER_AGENT },
-      retryOptions: RETRY_OPTIONS,
       additionalPolicies: [{ policy: timeoutPolicy, position: 'perCall' }]
     })
+    useGateRetries(arm.pipeline)
     return new Workspace(ref, arm, credential)
   }
 

@@ -1,0 +1,110 @@
+import { retryPolicy, type PipelinePolicy, type RetryStrategy } from '@azure/core-rest-pipeline'
+
+/**
+ * One retry rule for every call the action makes (ARM, run history, token, OIDC, blob):
+ * 408, 429, 500, 502, 503, 504 and dropped connections are retried with exponential backoff
+ * and full jitter, honouring Retry-After; attempts and each wait are bounded, so a call gives
+ * up within a few minutes with its last status.
+ */
+export const RETRY_LIMITS = {
+  /** Retries after the first attempt */
+  retries: 6,
+  baseDelayMs: 400,
+  maxDelayMs: 15_000,
+  /** A Retry-After longer than this is shortened: the job has a budget too */
+  maxRetryAfterMs: 60_000
+}
+
+const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504])
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET'
+])
+
+export function isRetryableStatus(status: number | undefined): boolean {
+  return status !== undefined && RETRYABLE_STATUS.has(status)
+}
+
+export function isNetworkError(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code
+  return (
+    (typeof code === 'string' && NETWORK_CODES.has(code)) ||
+    /socket hang up|ECONNRESET|network|aborted/i.test((error as Error)?.message ?? '')
+  )
+}
+
+/** Exponential backoff with full jitter: spreads the retries of concurrent runs apart. */
+export function backoffMs(retry: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(RETRY_LIMITS.maxDelayMs, RETRY_LIMITS.baseDelayMs * 2 ** retry)
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2)
+}
+
+/** Retry-After in seconds or as an HTTP date, bounded; undefined when absent. */
+export function retryAfterMs(
+  value: string | undefined | null,
+  now = Date.now()
+): number | undefined {
+  if (!value) return undefined
+  const seconds = Number(value)
+  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now
+  if (!Number.isFinite(ms)) return undefined
+  return Math.min(Math.max(ms, 0), RETRY_LIMITS.maxRetryAfterMs)
+}
+
+const strategy: RetryStrategy = {
+  name: 'gateRetryStrategy',
+  retry({ retryCount, response, responseError }) {
+    if (response && isRetryableStatus(response.status)) {
+      return {
+        retryAfterInMs: retryAfterMs(response.headers.get('retry-after')) ?? backoffMs(retryCount)
+      }
+    }
+    if (
+      !response &&
+      responseError &&
+      (isNetworkError(responseError) || isRetryableStatus(responseError.statusCode))
+    ) {
+      return { retryAfterInMs: backoffMs(retryCount) }
+    }
+    return { skipStrategy: true }
+  }
+}
+
+/** The pipeline policy that replaces the SDK's default retry policy in every client of ours. */
+export function gateRetryPolicy(): PipelinePolicy {
+  return retryPolicy([strategy], { maxRetries: RETRY_LIMITS.retries })
+}
+
+/**
+ * The same rule around calls that do not go through a pipeline we control (the blob SDK's
+ * own policy skips 408/429/502/504; the GitHub OIDC client skips 429/500). Only for
+ * idempotent calls.
+ */
+export async function retrying<T>(
+  fn: () => Promise<T>,
+  sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms))
+): Promise<T> {
+  for (let retry = 0; ; retry++) {
+    try {
+      return await fn()
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode
+      if (
+        retry >= RETRY_LIMITS.retries ||
+        !(isRetryableStatus(status) || (status === undefined && isNetworkError(error)))
+      ) {
+        throw error
+      }
+      const headers = (
+        error as { response?: { headers?: { get(name: string): string | undefined } } }
+      ).response?.headers
+      await sleep(retryAfterMs(headers?.get('retry-after')) ?? backoffMs(retry))
+    }
+  }
+}
