@@ -36954,7 +36954,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9425);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2994);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -36963,7 +36963,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9425:
+/***/ 2994:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -59739,7 +59739,100 @@ function messageOf(error) {
     return scrub(error instanceof Error ? error.message : String(error));
 }
 
+;// CONCATENATED MODULE: ./src/retry.ts
+
+/**
+ * One retry rule for every call the action makes (ARM, run history, token, OIDC, blob):
+ * 408, 429, 500, 502, 503, 504 and dropped connections are retried with exponential backoff
+ * and full jitter, honouring Retry-After; attempts and each wait are bounded, so a call gives
+ * up within a few minutes with its last status.
+ */
+const RETRY_LIMITS = {
+    /** Retries after the first attempt */
+    retries: 6,
+    baseDelayMs: 400,
+    maxDelayMs: 15_000,
+    /** A Retry-After longer than this is shortened: the job has a budget too */
+    maxRetryAfterMs: 60_000
+};
+const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const NETWORK_CODES = new Set([
+    'ECONNRESET',
+    'ECONNREFUSED',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'ESOCKETTIMEDOUT',
+    'EPIPE',
+    'EAI_AGAIN',
+    'UND_ERR_SOCKET'
+]);
+function isRetryableStatus(status) {
+    return status !== undefined && RETRYABLE_STATUS.has(status);
+}
+function retry_isNetworkError(error) {
+    const code = error?.code;
+    return ((typeof code === 'string' && NETWORK_CODES.has(code)) ||
+        /socket hang up|ECONNRESET|network|aborted/i.test(error?.message ?? ''));
+}
+/** Exponential backoff with full jitter: spreads the retries of concurrent runs apart. */
+function backoffMs(retry, random = Math.random) {
+    const ceiling = Math.min(RETRY_LIMITS.maxDelayMs, RETRY_LIMITS.baseDelayMs * 2 ** retry);
+    return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+/** Retry-After in seconds or as an HTTP date, bounded; undefined when absent. */
+function retryAfterMs(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const seconds = Number(value);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now;
+    if (!Number.isFinite(ms))
+        return undefined;
+    return Math.min(Math.max(ms, 0), RETRY_LIMITS.maxRetryAfterMs);
+}
+const strategy = {
+    name: 'gateRetryStrategy',
+    retry({ retryCount, response, responseError }) {
+        if (response && isRetryableStatus(response.status)) {
+            return {
+                retryAfterInMs: retryAfterMs(response.headers.get('retry-after')) ?? backoffMs(retryCount)
+            };
+        }
+        if (!response &&
+            responseError &&
+            (retry_isNetworkError(responseError) || isRetryableStatus(responseError.statusCode))) {
+            return { retryAfterInMs: backoffMs(retryCount) };
+        }
+        return { skipStrategy: true };
+    }
+};
+/** The pipeline policy that replaces the SDK's default retry policy in every client of ours. */
+function gateRetryPolicy() {
+    return (0,core_rest_pipeline_dist_esm/* retryPolicy */.Jb)([strategy], { maxRetries: RETRY_LIMITS.retries });
+}
+/**
+ * The same rule around calls that do not go through a pipeline we control (the blob SDK's
+ * own policy skips 408/429/502/504; the GitHub OIDC client skips 429/500). Only for
+ * idempotent calls.
+ */
+async function retrying(fn, sleep = ms => new Promise(resolve => setTimeout(resolve, ms))) {
+    for (let retry = 0;; retry++) {
+        try {
+            return await fn();
+        }
+        catch (error) {
+            const status = error.statusCode;
+            if (retry >= RETRY_LIMITS.retries ||
+                !(isRetryableStatus(status) || (status === undefined && retry_isNetworkError(error)))) {
+                throw error;
+            }
+            const headers = error.response?.headers;
+            await sleep(retryAfterMs(headers?.get('retry-after')) ?? backoffMs(retry));
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/auth.ts
+
 
 
 
@@ -59751,7 +59844,12 @@ function messageOf(error) {
 function createCredential(auth, cloud) {
     const options = {
         authorityHost: cloud.authorityHost,
-        disableInstanceDiscovery: cloud.disableInstanceDiscovery
+        disableInstanceDiscovery: cloud.disableInstanceDiscovery,
+        retryOptions: {
+            maxRetries: RETRY_LIMITS.retries,
+            retryDelayInMs: RETRY_LIMITS.baseDelayMs,
+            maxRetryDelayInMs: RETRY_LIMITS.maxDelayMs
+        }
     };
     switch (auth.kind) {
         case 'secret':
@@ -59767,7 +59865,16 @@ async function githubIdToken(audience) {
     if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
         throw new UserError("Cannot get a GitHub OIDC token: ACTIONS_ID_TOKEN_REQUEST_URL is not set. Add 'permissions: id-token: write' to the job (or use azure-credentials).");
     }
-    return getIDToken(audience);
+    return retrying(async () => {
+        try {
+            return await getIDToken(audience);
+        }
+        catch (error) {
+            // @actions/core reports the status only inside its message.
+            const status = /Error Code : (\d+)/.exec(error.message)?.[1];
+            throw Object.assign(new Error(`Getting the GitHub OIDC token failed: ${error.message.replace(/\s+/g, ' ')}`), { statusCode: status ? Number(status) : undefined });
+        }
+    });
 }
 /**
  * One token request per scope, shared by every client: the ARM client and the data-plane
@@ -59804,12 +59911,16 @@ var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 ;// CONCATENATED MODULE: ./src/azureml/http.ts
 
 
-/** What every client of ours sends: who we are, and how hard to retry. */
+
+/** What every client of ours sends, so that workspace logs can tell our calls apart. */
 const USER_AGENT = 'azureml-model-gate/1';
-/** 408, 429, 5xx and dropped connections, with exponential backoff; see the README's Reliability. */
-const RETRY_OPTIONS = { maxRetries: 5, retryDelayInMs: 400, maxRetryDelayInMs: 15_000 };
 /** A request that hangs is a failure to retry, not a job that never ends. */
 const REQUEST_TIMEOUT_MS = 120_000;
+/** Swaps the SDK's default retry policy for ours (see retry.ts) in any Azure SDK pipeline. */
+function useGateRetries(pipeline) {
+    pipeline.removePolicy({ name: 'defaultRetryPolicy' });
+    pipeline.addPolicy(gateRetryPolicy(), { phase: 'Retry' });
+}
 const timeoutPolicy = {
     name: 'gateRequestTimeout',
     sendRequest(request, next) {
@@ -59824,11 +59935,11 @@ const timeoutPolicy = {
  */
 class JsonPipeline {
     pipeline = (0,core_rest_pipeline_dist_esm/* createPipelineFromOptions */.Fp)({
-        retryOptions: RETRY_OPTIONS,
         userAgentOptions: { userAgentPrefix: USER_AGENT }
     });
     client = (0,core_rest_pipeline_dist_esm/* createDefaultHttpClient */.fl)();
     constructor(credential, scope) {
+        useGateRetries(this.pipeline);
         this.pipeline.addPolicy((0,core_rest_pipeline_dist_esm/* bearerTokenAuthenticationPolicy */.N$)({ credential, scopes: scope }));
         this.pipeline.addPolicy(timeoutPolicy);
     }
@@ -59884,6 +59995,7 @@ function failureMessage(operation, status, body) {
 
 
 
+
 /**
  * Moves bytes between a local file and a blob SAS URL with @azure/storage-blob, streamed from
  * disk in blocks so that memory stays flat whatever the model size, and records the whole
@@ -59897,7 +60009,7 @@ const SINGLE_PUT_MAX = 8 * MiB;
 const BLOCK_CONCURRENCY = 8;
 async function blockBlob(sasUrl) {
     // Loaded on first use: runs that upload nothing (dry-run) never pay for it.
-    const { AnonymousCredential, BlockBlobClient, newPipeline } = await __nccwpck_require__.e(/* import() */ 658).then(__nccwpck_require__.bind(__nccwpck_require__, 5658));
+    const { AnonymousCredential, BlockBlobClient, newPipeline } = await __nccwpck_require__.e(/* import() */ 510).then(__nccwpck_require__.bind(__nccwpck_require__, 4510));
     const pipeline = newPipeline(new AnonymousCredential(), {
         userAgentOptions: { userAgentPrefix: USER_AGENT },
         retryOptions: {
@@ -59920,7 +60032,7 @@ async function uploadFile(path, size, sasUrl) {
         if (size <= SINGLE_PUT_MAX) {
             const data = await file.readFile();
             const md5 = (0,external_node_crypto_.createHash)('md5').update(data).digest();
-            await client.upload(data, data.length, { blobHTTPHeaders: { blobContentMD5: md5 } });
+            await retrying(() => client.upload(data, data.length, { blobHTTPHeaders: { blobContentMD5: md5 } }));
             return { size: data.length, md5: md5.toString('base64') };
         }
         return await uploadBlocks(client, file, size);
@@ -59951,8 +60063,7 @@ async function uploadBlocks(client, file, size) {
         hash.update(block);
         const id = Buffer.from(`block-${String(index).padStart(6, '0')}`).toString('base64');
         ids.push(id);
-        const staged = client
-            .stageBlock(id, block, block.length)
+        const staged = retrying(() => client.stageBlock(id, block, block.length))
             .then(() => undefined, error => {
             failure ??= error;
         })
@@ -59966,14 +60077,14 @@ async function uploadBlocks(client, file, size) {
     if (failure)
         throw failure;
     const md5 = hash.digest();
-    await client.commitBlockList(ids, { blobHTTPHeaders: { blobContentMD5: md5 } });
+    await retrying(() => client.commitBlockList(ids, { blobHTTPHeaders: { blobContentMD5: md5 } }));
     return { size, md5: md5.toString('base64') };
 }
 /** Size and Content-MD5 of a blob, or undefined when it holds nothing yet. */
 async function blobContent(sasUrl) {
     const client = await blockBlob(sasUrl);
     try {
-        const properties = await client.getProperties();
+        const properties = await retrying(() => client.getProperties());
         const md5 = properties.contentMD5 ? Buffer.from(properties.contentMD5).toString('base64') : '';
         return { size: properties.contentLength ?? 0, md5 };
     }
@@ -61250,7 +61361,7 @@ async function* listVersions(ws, modelName, metric, filter) {
         top: HISTORY_SIZE,
         ...filter
     })
-        .byPage({ maxPageSize: HISTORY_SIZE });
+        .byPage();
     try {
         for await (const page of pages)
             yield page.map(version => toVersionInfo(version, metric));
@@ -61269,10 +61380,13 @@ function toVersionInfo(version, metric) {
         id: version.id ?? '',
         jobName: version.properties?.jobName,
         modelUri: version.properties?.modelUri,
-        createdAt: version.systemData?.createdAt?.toISOString(),
+        createdAt: isoDate(version.systemData?.createdAt),
         value: parseDecimal(rawValue ?? undefined),
         rawValue: rawValue ?? undefined
     };
+}
+function isoDate(date) {
+    return date && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined;
 }
 /** The version number to register next: the container's nextVersion, 1 for a new model. */
 async function nextVersion(ws, modelName) {
@@ -61475,14 +61589,14 @@ class Workspace {
     }
     static async connect(ref, credential) {
         // The ARM SDK is the largest module in the bundle: load it only once inputs are valid.
-        const { AzureMachineLearningWorkspaces } = await __nccwpck_require__.e(/* import() */ 789).then(__nccwpck_require__.bind(__nccwpck_require__, 4789));
+        const { AzureMachineLearningWorkspaces } = await Promise.all(/* import() */[__nccwpck_require__.e(860), __nccwpck_require__.e(789)]).then(__nccwpck_require__.bind(__nccwpck_require__, 4789));
         const arm = new AzureMachineLearningWorkspaces(credential, ref.subscriptionId, {
             endpoint: ref.armEndpoint,
             credentialScopes: [scopeOf(ref.armEndpoint)],
             userAgentOptions: { userAgentPrefix: USER_AGENT },
-            retryOptions: RETRY_OPTIONS,
             additionalPolicies: [{ policy: timeoutPolicy, position: 'perCall' }]
         });
+        useGateRetries(arm.pipeline);
         return new Workspace(ref, arm, credential);
     }
     /** Base URL of the run-history API for this workspace (one ARM call, made once). */
@@ -61815,7 +61929,7 @@ function parseKeyValues(name, value) {
     const result = {};
     if (value === undefined)
         return result;
-    if (value.startsWith('{')) {
+    if (value.startsWith('{') || value.startsWith('[')) {
         let parsed;
         try {
             parsed = JSON.parse(value);
@@ -62419,13 +62533,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-
-/***/ }),
-
-/***/ 8995:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
 
 /***/ }),
 
@@ -67961,7 +68068,7 @@ async function util_userAgentPlatform_setPlatformSpecificData(map) {
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/constants.js
 // Copyright (c) Microsoft Corporation.
 // Licensed under the MIT License.
-const esm_constants_SDK_VERSION = "1.24.0";
+const esm_constants_SDK_VERSION = "1.25.0";
 const esm_constants_DEFAULT_RETRY_POLICY_COUNT = 3;
 //# sourceMappingURL=constants.js.map
 ;// CONCATENATED MODULE: ./node_modules/@azure/core-rest-pipeline/dist/esm/util/userAgent.js

@@ -9,7 +9,12 @@ import { fileURLToPath } from 'node:url'
  * variables, outputs and the job summary through the GITHUB_OUTPUT and GITHUB_STEP_SUMMARY
  * files. Used by the integration tests, the demo and the benchmark.
  */
-export const ACTION_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.js')
+export const ACTION_ENTRY = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'dist',
+  'index.js'
+)
 
 export interface ActionRun {
   exitCode: number
@@ -37,7 +42,8 @@ export async function runAction(
   writeFileSync(summaryFile, '')
   const childEnv: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !HOST_VARIABLES.test(key) && key !== 'NODE_OPTIONS') childEnv[key] = value
+    if (value !== undefined && !HOST_VARIABLES.test(key) && key !== 'NODE_OPTIONS')
+      childEnv[key] = value
   }
   for (const [name, value] of Object.entries(inputs)) {
     // The runner upper-cases the name and replaces spaces, keeping hyphens.
@@ -55,7 +61,11 @@ export async function runAction(
   }
   const started = Date.now()
   try {
-    const { exitCode, stdout, stderr } = await spawnNode(options.entry ?? ACTION_ENTRY, childEnv, options.timeoutMs ?? 120_000)
+    const { exitCode, stdout, stderr } = await spawnNode(
+      options.entry ?? ACTION_ENTRY,
+      childEnv,
+      options.timeoutMs ?? 120_000
+    )
     const error = /^::error::(.*)$/m.exec(stdout)?.[1]
     return {
       exitCode,

@@ -109,7 +109,7 @@ async function* listVersions(
       top: HISTORY_SIZE,
       ...filter
     })
-    .byPage({ maxPageSize: HISTORY_SIZE })
+    .byPage()
   try {
     for await (const page of pages) yield page.map(version => toVersionInfo(version, metric))
   } catch (error) {
@@ -126,10 +126,14 @@ export function toVersionInfo(version: ModelVersion, metric: string): VersionInf
     id: version.id ?? '',
     jobName: version.properties?.jobName,
     modelUri: version.properties?.modelUri,
-    createdAt: version.systemData?.createdAt?.toISOString(),
+    createdAt: isoDate(version.systemData?.createdAt),
     value: parseDecimal(rawValue ?? undefined),
     rawValue: rawValue ?? undefined
   }
+}
+
+function isoDate(date: Date | undefined): string | undefined {
+  return date && !Number.isNaN(date.getTime()) ? date.toISOString() : undefined
 }
 
 /** The version number to register next: the container's nextVersion, 1 for a new model. */

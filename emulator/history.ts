@@ -1,0 +1,229 @@
+// The Azure ML data plane (run history and run artifacts), reached at the host the workspace
+// advertises. Same bearer token as ARM, no api-version.
+import { authenticate, authorize, type Principal } from './auth.js'
+import type { Ctx, Route } from './http.js'
+import { HttpError, readJson, selfLink, sendJson } from './http.js'
+import type { RunRef } from './state.js'
+import { W, stableGuid } from './services.js'
+
+const PREFIX = `^/history/v1\\.0${W}`
+const userError = (status: number, message: string): HttpError =>
+  new HttpError(status, 'UserError', message)
+
+function dataRoute(
+  id: string,
+  method: string,
+  sub: string,
+  write: boolean,
+  handler: (ctx: Ctx, who: Principal) => Promise<void> | void
+): Route {
+  return {
+    id,
+    plane: 'dataplane',
+    methods: [method],
+    pattern: new RegExp(`${PREFIX}${sub}/?$`, 'i'),
+    handle: async ctx => {
+      const who = authenticate(ctx, 'dataplane')
+      const scope = `/${ctx.url.pathname.split('/').slice(3, 11).join('/')}`
+      authorize(who, write, 'experiments/runs', scope)
+      const d = ctx.svc.state.data
+      const [sub_, rg, ws] = ctx.params
+      const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase()
+      if (
+        !same(sub_, d.subscriptionId) ||
+        !same(rg, d.resourceGroup) ||
+        !same(ws, d.workspace.name)
+      ) {
+        throw userError(404, `Workspace ${ws} in resource group ${rg} was not found.`)
+      }
+      await handler(ctx, who)
+    }
+  }
+}
+
+function findRun(ctx: Ctx, runId: string, experiment?: string): RunRef {
+  const ref = ctx.svc.state.run(runId)
+  if (!ref) throw userError(404, `Run ${runId} was not found.`)
+  if (experiment && experiment.toLowerCase() !== ref.job.experimentName.toLowerCase()) {
+    throw userError(404, `Run ${runId} was not found in experiment ${experiment}.`)
+  }
+  return ref
+}
+
+function runResource(ref: RunRef): object {
+  const { job, child } = ref
+  const runId = child ? child.runId : job.name
+  return {
+    runId,
+    parentRunId: child ? job.name : null,
+    rootRunId: job.name,
+    experimentId: stableGuid(`experiment:${job.experimentName}`),
+    status: child ? (child.status ?? 'Completed') : job.status,
+    displayName: child ? (child.displayName ?? child.name ?? runId) : (job.displayName ?? job.name),
+    name: child ? (child.name ?? null) : job.name,
+    runType: child ? 'azureml.StepRun' : 'azureml.PipelineRun',
+    tags: (child ? child.tags : job.tags) ?? {},
+    properties: (child ? child.properties : job.properties) ?? {},
+    createdUtc:
+      (child ? child.createdAt : job.createdAt) ?? job.createdAt ?? '2024-01-01T00:00:00Z',
+    dataContainerId: `dcid.${runId}`
+  }
+}
+
+function children(ctx: Ctx): void {
+  const ref = findRun(ctx, ctx.params[3])
+  const all = ref.child ? [] : (ref.job.children ?? []).map(child => ({ job: ref.job, child }))
+  const q = ctx.url.searchParams
+  const top = Number(q.get('$top')) || ctx.svc.childPageSize
+  const token = q.get('$continuationtoken') ?? q.get('$continuationToken')
+  let skip = 0
+  if (token) {
+    skip = Number(
+      Buffer.from(token, 'base64url')
+        .toString('utf8')
+        .replace(/^skip:/, '')
+    )
+    if (!Number.isInteger(skip) || skip < 0) throw userError(400, 'Invalid continuation token.')
+  }
+  const more = skip + top < all.length
+  const nextToken = more ? Buffer.from(`skip:${skip + top}`).toString('base64url') : null
+  const nextLink = nextToken
+    ? selfLink(ctx, { $top: String(top), $continuationtoken: nextToken }, /^\$continuationtoken$/i)
+    : null
+  sendJson(ctx, 200, {
+    value: all.slice(skip, skip + top).map(runResource),
+    continuationToken: nextToken,
+    nextLink
+  })
+}
+
+const artifactId = (runId: string, path: string): string => `ExperimentRun/dcid.${runId}/${path}`
+
+function normalizePath(raw: unknown): string | undefined {
+  if (typeof raw !== 'string') return undefined
+  const path = raw.replace(/\\/g, '/').replace(/^\/+/, '')
+  const parts = path.split('/')
+  if (path === '' || parts.some(p => p === '' || p === '.' || p === '..')) return undefined
+  return path
+}
+
+async function batchMetadata(ctx: Ctx): Promise<void> {
+  const [, , , experiment, runId] = ctx.params
+  findRun(ctx, runId, experiment)
+  const body = (await readJson(ctx)) as { paths?: Array<{ path?: unknown }> } | undefined
+  if (!body || !Array.isArray(body.paths)) throw userError(400, 'The field paths is required.')
+  const { state, blob } = ctx.svc
+  const result = {
+    artifacts: {} as Record<string, object>,
+    artifactContentInformation: {} as Record<string, object>,
+    errors: {} as Record<string, object>
+  }
+  for (const entry of body.paths) {
+    const path = normalizePath(entry?.path)
+    if (!path) {
+      result.errors[String(entry?.path)] = {
+        code: 'UserError',
+        message: `Invalid artifact path '${String(entry?.path)}'.`
+      }
+      continue
+    }
+    const base = { origin: 'ExperimentRun', container: `dcid.${runId}`, path }
+    if (state.artifact(runId, path)) {
+      result.errors[path] = {
+        code: 'UserError',
+        message: `Resource Conflict: ArtifactId ${artifactId(runId, path)} already exists.`
+      }
+      continue
+    }
+    state.addArtifact(runId, path)
+    result.artifacts[path] = { artifactId: artifactId(runId, path), ...base }
+    result.artifactContentInformation[path] = {
+      contentUri: blob.sasUrl(runId, path, 'cw'),
+      ...base
+    }
+  }
+  sendJson(ctx, 200, result)
+}
+
+function contentInfo(ctx: Ctx): void {
+  const [, , , experiment, runId] = ctx.params
+  findRun(ctx, runId, experiment)
+  const path = normalizePath(ctx.url.searchParams.get('path'))
+  if (!path) throw userError(400, 'The query parameter path is required.')
+  if (!ctx.svc.state.artifact(runId, path)) {
+    throw userError(404, `Artifact ${artifactId(runId, path)} was not found.`)
+  }
+  sendJson(ctx, 200, {
+    contentUri: ctx.svc.blob.sasUrl(runId, path, 'r'),
+    origin: 'ExperimentRun',
+    container: `dcid.${runId}`,
+    path
+  })
+}
+
+function listArtifacts(ctx: Ctx): void {
+  const [, , , experiment, runId] = ctx.params
+  findRun(ctx, runId, experiment || undefined)
+  sendJson(ctx, 200, {
+    value: ctx.svc.state.listArtifacts(runId).map(a => ({
+      artifactId: artifactId(runId, a.path),
+      origin: 'ExperimentRun',
+      container: `dcid.${runId}`,
+      path: a.path,
+      createdTime: a.createdAt
+    })),
+    continuationToken: null,
+    nextLink: null
+  })
+}
+
+function discovery(ctx: Ctx): void {
+  const api = ctx.svc.apiUrl
+  sendJson(ctx, 200, {
+    api,
+    catalog: api,
+    experimentation: api,
+    history: api,
+    modelmanagement: api,
+    pipelines: api,
+    studiocoreservices: api
+  })
+}
+
+const RUN = '/runs/([^/]+)'
+const EXP_RUN = `/experiments/([^/]+)${RUN}`
+export const historyRoutes: Route[] = [
+  // Discovery is anonymous in Azure too: clients call it before they hold a data-plane token.
+  {
+    id: 'dataplane.discovery',
+    plane: 'dataplane',
+    methods: ['GET'],
+    pattern: /^\/discovery\/?$/i,
+    handle: discovery
+  },
+  dataRoute('history.children', 'GET', `${RUN}/children`, false, children),
+  dataRoute('history.run.get', 'GET', RUN, false, ctx =>
+    sendJson(ctx, 200, runResource(findRun(ctx, ctx.params[3])))
+  ),
+  dataRoute(
+    'history.artifacts.metadata',
+    'POST',
+    `${EXP_RUN}/artifacts/batch/metadata`,
+    true,
+    batchMetadata
+  ),
+  dataRoute(
+    'history.artifacts.contentinfo',
+    'GET',
+    `${EXP_RUN}/artifacts/contentinfo`,
+    false,
+    contentInfo
+  ),
+  dataRoute(
+    'history.artifacts.list',
+    'GET',
+    `(?:/experiments/([^/]+))?${RUN}/artifacts`,
+    false,
+    listArtifacts
+  )
+]
