@@ -61234,13 +61234,12 @@ function decide(candidate, champion, rule, force) {
     const better = rule.higherIsBetter ? 'higher' : 'lower';
     const sign = rule.higherIsBetter ? 1 : -1;
     const improvement = champion ? candidate.minus(champion.value).times(sign) : undefined;
-    const against = champion ? ` over v${champion.version} (${champion.value.toString()})` : '';
     if (force) {
         return {
             register: true,
             reason: 'forced',
             improvement,
-            why: `Registered because force is true${against ? `, whatever its score${against}` : ''}.`
+            why: `Registered because force is true${champion ? `, without comparing it with champion v${champion.version} (${champion.value.toString()})` : ''}.`
         };
     }
     if (rule.threshold && candidate.minus(rule.threshold).times(sign).lt(0)) {
@@ -62039,6 +62038,7 @@ function url(name, value) {
 
 
 
+
 /** Step outputs: every one always set (empty when not applicable), plus `result` with all. */
 function setOutputs(outcome) {
     const values = {
@@ -62110,11 +62110,13 @@ async function writeSummary(outcome) {
 function summaryMarkdown(o) {
     const lines = [];
     const icon = o.registered ? '✅' : o.dryRun ? '🧪' : '⏸️';
-    const headline = o.registered
-        ? `${o.modelName} v${o.modelVersion} registered`
-        : o.dryRun
-            ? `Dry run for ${o.modelName}: ${o.reason}`
-            : `${o.modelName}: not registered (${o.reason})`;
+    const headline = o.dryRun
+        ? `Dry run for ${o.modelName}: ${o.reason}`
+        : o.reason === 'already-registered'
+            ? `${o.modelName} v${o.modelVersion} already holds this run's model`
+            : o.registered
+                ? `${o.modelName} v${o.modelVersion} registered`
+                : `${o.modelName}: not registered (${o.reason})`;
     lines.push(`## ${icon} ${headline}`, '', o.why, '');
     const direction = o.higherIsBetter ? 'higher is better' : 'lower is better';
     lines.push(`| | Version | ${report_escape(o.metric)} (${direction}) | Source |`, '|---|---|---|---|');
@@ -62164,13 +62166,17 @@ function historyChart(o) {
         `  title "${o.metric.replace(/"/g, "'")} by version"`,
         `  x-axis [${points.map(p => `"${p.label}"`).join(', ')}]`,
         `  y-axis "${o.metric.replace(/"/g, "'")}" ${report_round(low - pad)} --> ${report_round(high + pad)}`,
-        `  bar [${points.map(p => p.value).join(', ')}]`,
-        `  line [${points.map(p => p.value).join(', ')}]`,
+        `  bar [${points.map(p => plain(p.value)).join(', ')}]`,
+        `  line [${points.map(p => plain(p.value)).join(', ')}]`,
         '```'
     ].join('\n');
 }
+/** Mermaid's chart grammar has no exponents: 1e-3 must be written 0.001. */
+function plain(value) {
+    return new Big(value.replace(/^\+/, '')).toFixed();
+}
 function report_round(value) {
-    return String(Number(value.toPrecision(6)));
+    return new Big(value.toPrecision(6)).toFixed();
 }
 function signed(value) {
     return value.startsWith('-') ? value : `+${value}`;
@@ -62346,7 +62352,8 @@ function outcome(base, decision, lookup, registered) {
     const version = registered?.version ?? '';
     const champion = lookup.champion;
     return {
-        registered: Boolean(registered),
+        // In a dry run nothing is registered by this step, even when a version already holds the model.
+        registered: Boolean(registered) && !config.dryRun,
         reason: decision.reason,
         why: config.dryRun
             ? `Dry run, nothing written. ${decision.why.replace(/^Registered/, 'Would register')}`

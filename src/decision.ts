@@ -46,14 +46,13 @@ export function decide(
   const better = rule.higherIsBetter ? 'higher' : 'lower'
   const sign = rule.higherIsBetter ? 1 : -1
   const improvement = champion ? candidate.minus(champion.value).times(sign) : undefined
-  const against = champion ? ` over v${champion.version} (${champion.value.toString()})` : ''
 
   if (force) {
     return {
       register: true,
       reason: 'forced',
       improvement,
-      why: `Registered because force is true${against ? `, whatever its score${against}` : ''}.`
+      why: `Registered because force is true${champion ? `, without comparing it with champion v${champion.version} (${champion.value.toString()})` : ''}.`
     }
   }
   if (rule.threshold && candidate.minus(rule.threshold).times(sign).lt(0)) {

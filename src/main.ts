@@ -259,7 +259,8 @@ function outcome(
   const version = registered?.version ?? ''
   const champion = lookup.champion
   return {
-    registered: Boolean(registered),
+    // In a dry run nothing is registered by this step, even when a version already holds the model.
+    registered: Boolean(registered) && !config.dryRun,
     reason: decision.reason,
     why: config.dryRun
       ? `Dry run, nothing written. ${decision.why.replace(/^Registered/, 'Would register')}`

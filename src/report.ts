@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import { Big } from 'big.js'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { Outputs } from './inputs.js'
@@ -78,11 +79,13 @@ export async function writeSummary(outcome: Outcome): Promise<void> {
 export function summaryMarkdown(o: Outcome): string {
   const lines: string[] = []
   const icon = o.registered ? '✅' : o.dryRun ? '🧪' : '⏸️'
-  const headline = o.registered
-    ? `${o.modelName} v${o.modelVersion} registered`
-    : o.dryRun
-      ? `Dry run for ${o.modelName}: ${o.reason}`
-      : `${o.modelName}: not registered (${o.reason})`
+  const headline = o.dryRun
+    ? `Dry run for ${o.modelName}: ${o.reason}`
+    : o.reason === 'already-registered'
+      ? `${o.modelName} v${o.modelVersion} already holds this run's model`
+      : o.registered
+        ? `${o.modelName} v${o.modelVersion} registered`
+        : `${o.modelName}: not registered (${o.reason})`
   lines.push(`## ${icon} ${headline}`, '', o.why, '')
   const direction = o.higherIsBetter ? 'higher is better' : 'lower is better'
   lines.push(`| | Version | ${escape(o.metric)} (${direction}) | Source |`, '|---|---|---|---|')
@@ -143,14 +146,19 @@ export function historyChart(o: Outcome): string | undefined {
     `  title "${o.metric.replace(/"/g, "'")} by version"`,
     `  x-axis [${points.map(p => `"${p.label}"`).join(', ')}]`,
     `  y-axis "${o.metric.replace(/"/g, "'")}" ${round(low - pad)} --> ${round(high + pad)}`,
-    `  bar [${points.map(p => p.value).join(', ')}]`,
-    `  line [${points.map(p => p.value).join(', ')}]`,
+    `  bar [${points.map(p => plain(p.value)).join(', ')}]`,
+    `  line [${points.map(p => plain(p.value)).join(', ')}]`,
     '```'
   ].join('\n')
 }
 
+/** Mermaid's chart grammar has no exponents: 1e-3 must be written 0.001. */
+function plain(value: string): string {
+  return new Big(value.replace(/^\+/, '')).toFixed()
+}
+
 function round(value: number): string {
-  return String(Number(value.toPrecision(6)))
+  return new Big(value.toPrecision(6)).toFixed()
 }
 
 function signed(value: string): string {
