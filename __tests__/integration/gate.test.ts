@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { OUTPUT_NAMES, TestWorkspace } from './workspace.js'
 
 let ws: TestWorkspace
@@ -94,6 +97,29 @@ describe('the gate against the workspace emulator', () => {
         .sort()
     ).toEqual(['1', '2'])
     expect(r3.summary).toContain('xychart-beta')
+  })
+
+  test('decision-file holds the decision record, the same as the result output', async () => {
+    const model = ws.unique('record')
+    const run = ws.addRun({ tags: { best_model: 'RF', accuracy: '0.91' } })
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'gate-record-')), 'out', 'decision.json')
+    const r = await ws.gate(
+      ws.inputs({
+        'run-id': run,
+        'model-name': model,
+        'model-path': ws.model('m'),
+        'decision-file': file
+      })
+    )
+    expect(r.exitCode).toBe(0)
+    const record = JSON.parse(readFileSync(file, 'utf8'))
+    expect(record).toEqual(JSON.parse(r.outputs.result))
+    expect(record).toMatchObject({
+      registered: true,
+      reason: 'first',
+      modelVersion: '1',
+      metricValue: '0.91'
+    })
   })
 
   test('a tie is not better', async () => {
