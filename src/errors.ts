@@ -1,3 +1,6 @@
+import * as core from '@actions/core'
+import type { AccessToken, TokenCredential } from '@azure/core-auth'
+
 /**
  * Errors a person can act on. A UserError is printed as its one-line message (no stack):
  * it names what was wrong and how to fix it. Anything else is a bug or an outage and keeps
@@ -18,13 +21,22 @@ export class InputError extends UserError {
   }
 }
 
+/**
+ * How a failed call was authorised: with the signed-in identity's token, with a SAS URL (which
+ * carries its own grant), or the sign-in itself failed.
+ */
+export type CallGrant = 'token' | 'sas' | 'sign-in'
+
 /** A call to Azure failed after the SDK's retries. */
 export class AzureCallError extends UserError {
   override name = 'AzureCallError'
   constructor(
     readonly operation: string,
     readonly status: number | undefined,
-    message: string
+    message: string,
+    /** What the service said (code and message), without our advice */
+    readonly detail?: string,
+    readonly grant: CallGrant = 'token'
   ) {
     super(message)
   }
@@ -56,4 +68,22 @@ export function statusOf(error: unknown): number | undefined {
 
 export function messageOf(error: unknown): string {
   return scrub(error instanceof Error ? error.message : String(error))
+}
+
+/**
+ * Registers every access token with the runner's log masking as it is issued, so that nothing
+ * (an SDK log line, a message we did not foresee) can print one.
+ */
+export function maskTokens(credential: TokenCredential): TokenCredential {
+  const masked = new Set<string>()
+  return {
+    async getToken(scopes, options): Promise<AccessToken | null> {
+      const token = await credential.getToken(scopes, options)
+      if (token && !masked.has(token.token)) {
+        masked.add(token.token)
+        core.setSecret(token.token)
+      }
+      return token
+    }
+  }
 }

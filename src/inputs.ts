@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import fs from 'node:fs'
 import path from 'node:path'
 import { Big } from 'big.js'
 import { CLOUDS, isMicrosoftAuthority, type Cloud } from './clouds.js'
@@ -172,7 +173,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     dryRun: bool(Inputs.DryRun, false),
     failIfNotBetter: bool(Inputs.FailIfNotBetter, false),
     waitMinutes: waitMinutes ? Number(waitMinutes.toString()) : 0,
-    decisionFile: optional(Inputs.DecisionFile),
+    decisionFile: parseDecisionFile(optional(Inputs.DecisionFile)),
     auth,
     cloud: resolveCloud(env)
   }
@@ -243,6 +244,26 @@ function parseArtifactPath(value: string): string {
     )
   }
   return normalised
+}
+
+/** Written at the end, after the registration: a path that cannot be a file fails now instead. */
+function parseDecisionFile(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  if (value.endsWith('/') || value.endsWith('\\') || isDirectory(value)) {
+    throw new InputError(
+      Inputs.DecisionFile,
+      `'${value}' is a folder; name a file, e.g. gate/decision.json`
+    )
+  }
+  return value
+}
+
+function isDirectory(value: string): boolean {
+  try {
+    return fs.statSync(value).isDirectory()
+  } catch {
+    return false
+  }
 }
 
 /** `key=value` lines, or a JSON object whose values are strings, numbers or booleans. */

@@ -8,6 +8,7 @@ import {
   getVersion,
   nextVersion,
   registerVersion,
+  registeredBefore,
   type ChampionLookup,
   type Registration,
   type VersionInfo
@@ -19,9 +20,10 @@ import {
   waitForCompletion,
   type RunInfo
 } from './azureml/runs.js'
+import { explainAccess, type Caller } from './azureml/http.js'
 import { Workspace } from './azureml/workspace.js'
 import { decide, parseDecimal, type Decision } from './decision.js'
-import { UserError, messageOf } from './errors.js'
+import { UserError, maskTokens, messageOf } from './errors.js'
 import { readConfig, type Config } from './inputs.js'
 import type { Outcome } from './outcome.js'
 import { announce, setOutputs, writeDecisionFile, writeSummary } from './report.js'
@@ -34,8 +36,9 @@ const REGISTER_ATTEMPTS = 5
  * → decide → register → report.
  */
 export async function run(): Promise<void> {
+  let config: Readonly<Config> | undefined
   try {
-    const config = readConfig()
+    config = readConfig()
     const outcome = await gate(config)
     setOutputs(outcome)
     announce(outcome)
@@ -45,15 +48,27 @@ export async function run(): Promise<void> {
       core.setFailed(`fail-if-not-better is true and the model was not registered: ${outcome.why}`)
     }
   } catch (error) {
-    // A person's mistake gets one line; anything else keeps its stack for step debug logs.
-    if (!(error instanceof UserError) && error instanceof Error && error.stack)
-      core.debug(messageOf(error.stack))
-    core.setFailed(messageOf(error))
+    // One line a person can act on; the stack only when step debug logging is on.
+    if (debugging() && error instanceof Error && error.stack) core.debug(messageOf(error.stack))
+    core.setFailed(messageOf(config ? explainAccess(error, callerOf(config)) : error))
+  }
+}
+
+function debugging(): boolean {
+  return core.isDebug() || process.env.ACTIONS_STEP_DEBUG === 'true'
+}
+
+/** Who signed in, and where: names the identity and workspace in a 401 or 403. */
+function callerOf(config: Config): Caller {
+  return {
+    clientId: config.auth.kind === 'default' ? process.env.AZURE_CLIENT_ID : config.auth.clientId,
+    workspaceName: config.workspaceName,
+    workspaceId: `/subscriptions/${config.subscriptionId}/resourceGroups/${config.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${config.workspaceName}`
   }
 }
 
 async function gate(config: Config): Promise<Outcome> {
-  const credential = createCredential(config.auth, config.cloud)
+  const credential = maskTokens(createCredential(config.auth, config.cloud))
   const ws = await Workspace.connect(
     {
       subscriptionId: config.subscriptionId,
@@ -137,12 +152,25 @@ async function gate(config: Config): Promise<Outcome> {
       lookup.history
     )
     if (existing) {
+      // Report the champion it was compared against then, as the first run did.
+      const then =
+        lookup.champion && registeredBefore(lookup.champion, existing)
+          ? lookup
+          : await findChampion(
+              ws,
+              config.modelName,
+              config.metric,
+              config.compareTo,
+              config.rule.higherIsBetter,
+              existing
+            )
       const decision: Decision = {
+        ...decide(candidate.value, then.champion, config.rule, config.force),
         register: false,
         reason: 'already-registered',
         why: `Version ${existing.version} of ${config.modelName} already holds this run's model; nothing new was registered.`
       }
-      return outcome(base, decision, lookup, existing)
+      return outcome(base, decision, { ...lookup, champion: then.champion }, existing)
     }
   }
 

@@ -1,10 +1,15 @@
-import { retryPolicy, type PipelinePolicy, type RetryStrategy } from '@azure/core-rest-pipeline'
+import {
+  retryPolicy,
+  type PipelinePolicy,
+  type RetryModifiers,
+  type RetryStrategy
+} from '@azure/core-rest-pipeline'
 
 /**
  * One retry rule for every call the action makes (ARM, run history, token, OIDC, blob):
  * 408, 429, 500, 502, 503, 504 and dropped connections are retried with exponential backoff
- * and full jitter, honouring Retry-After; attempts and each wait are bounded, so a call gives
- * up within a few minutes with its last status.
+ * and full jitter, honouring Retry-After; attempts, each wait and the total wait are bounded,
+ * so a call gives up within a few minutes with its last status.
  */
 export const RETRY_LIMITS = {
   /** Retries after the first attempt */
@@ -12,7 +17,9 @@ export const RETRY_LIMITS = {
   baseDelayMs: 400,
   maxDelayMs: 15_000,
   /** A Retry-After longer than this is shortened: the job has a budget too */
-  maxRetryAfterMs: 60_000
+  maxRetryAfterMs: 60_000,
+  /** Time one call may spend waiting between its attempts, all retries together */
+  maxTotalWaitMs: 120_000
 }
 
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504])
@@ -57,20 +64,32 @@ export function retryAfterMs(
   return Math.min(Math.max(ms, 0), RETRY_LIMITS.maxRetryAfterMs)
 }
 
+/** Time each request has waited so far; a request that would exceed the budget gives up. */
+const waited = new WeakMap<object, number>()
+
+function wait(request: object | undefined, ms: number): RetryModifiers {
+  const total = (request && waited.get(request)) ?? 0
+  if (total + ms > RETRY_LIMITS.maxTotalWaitMs) return { skipStrategy: true }
+  if (request) waited.set(request, total + ms)
+  return { retryAfterInMs: ms }
+}
+
 const strategy: RetryStrategy = {
   name: 'gateRetryStrategy',
   retry({ retryCount, response, responseError }) {
+    const request = response?.request ?? responseError?.request
     if (response && isRetryableStatus(response.status)) {
-      return {
-        retryAfterInMs: retryAfterMs(response.headers.get('retry-after')) ?? backoffMs(retryCount)
-      }
+      return wait(
+        request,
+        retryAfterMs(response.headers.get('retry-after')) ?? backoffMs(retryCount)
+      )
     }
     if (
       !response &&
       responseError &&
       (isNetworkError(responseError) || isRetryableStatus(responseError.statusCode))
     ) {
-      return { retryAfterInMs: backoffMs(retryCount) }
+      return wait(request, backoffMs(retryCount))
     }
     return { skipStrategy: true }
   }
@@ -90,21 +109,25 @@ export async function retrying<T>(
   fn: () => Promise<T>,
   sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms))
 ): Promise<T> {
+  let waitedMs = 0
   for (let retry = 0; ; retry++) {
     try {
       return await fn()
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode
+      const headers = (
+        error as { response?: { headers?: { get(name: string): string | undefined } } }
+      ).response?.headers
+      const delay = retryAfterMs(headers?.get('retry-after')) ?? backoffMs(retry)
       if (
         retry >= RETRY_LIMITS.retries ||
+        waitedMs + delay > RETRY_LIMITS.maxTotalWaitMs ||
         !(isRetryableStatus(status) || (status === undefined && isNetworkError(error)))
       ) {
         throw error
       }
-      const headers = (
-        error as { response?: { headers?: { get(name: string): string | undefined } } }
-      ).response?.headers
-      await sleep(retryAfterMs(headers?.get('retry-after')) ?? backoffMs(retry))
+      waitedMs += delay
+      await sleep(delay)
     }
   }
 }

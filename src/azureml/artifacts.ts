@@ -1,6 +1,7 @@
-import { UserError } from '../errors.js'
+import { AzureCallError, UserError } from '../errors.js'
 import type { ModelFiles } from '../modelfiles.js'
 import { blobContent, fileMd5, uploadFile } from './blobs.js'
+import { callError } from './http.js'
 import type { RunInfo } from './runs.js'
 import type { Workspace } from './workspace.js'
 
@@ -64,7 +65,12 @@ export async function uploadToRun(
     await forEachLimit(batch, FILE_CONCURRENCY, async ({ file, path }) => {
       const contentUri = body?.artifactContentInformation?.[path]?.contentUri
       if (contentUri) {
-        await uploadFile(file.absolutePath, file.size, contentUri)
+        await uploadFile(file.absolutePath, file.size, contentUri).catch(error => {
+          const failure = callError(`Upload artifact ${path} to run ${run.id}`, error, {
+            viaSas: true
+          })
+          throw interrupted(failure, path)
+        })
         return
       }
       const error = body?.errors?.[path]
@@ -101,17 +107,43 @@ async function checkSameContent(
       url: `${runUrl}/artifacts/contentinfo?path=${encodeURIComponent(path)}`
     }
   )
-  const existing = info.body?.contentUri ? await blobContent(info.body.contentUri) : undefined
-  const same =
-    existing &&
-    existing.size === size &&
-    existing.md5 !== '' &&
-    existing.md5 === (await fileMd5(localPath))
-  if (!same) {
+  const contentUri = info.body?.contentUri
+  const existing = contentUri
+    ? await blobContent(contentUri).catch(error => {
+        throw callError(`Read artifact ${path} of run ${runId}`, error, { viaSas: true })
+      })
+    : undefined
+  // Created, but its bytes never landed: the upload that created it was interrupted (or its
+  // answer was lost and the request retried). No write access is handed out for an existing
+  // artifact, so that path cannot be completed.
+  if (!existing || (existing.size === 0 && size > 0)) {
     throw new UserError(
-      `Artifact ${path} already exists in run ${runId} with different content; set artifact-path to another path (e.g. ${path.replace(/(\.[^./]*)?$/, '-2$1')}).`
+      `Artifact ${path} exists in run ${runId} but has no content: an earlier upload to it was interrupted, and run artifacts cannot be rewritten; set artifact-path to another path (e.g. ${another(path)}).`
     )
   }
+  const same =
+    existing.size === size && existing.md5 !== '' && existing.md5 === (await fileMd5(localPath))
+  if (!same) {
+    throw new UserError(
+      `Artifact ${path} already exists in run ${runId} with different content; set artifact-path to another path (e.g. ${another(path)}).`
+    )
+  }
+}
+
+/** A sibling path for the advice: model.pkl → model-2.pkl. */
+function another(path: string): string {
+  return path.replace(/(\.[^./]*)?$/, '-2$1')
+}
+
+/** An upload that failed leaves the artifact created but empty: say what a re-run needs. */
+function interrupted(failure: AzureCallError, path: string): AzureCallError {
+  return new AzureCallError(
+    failure.operation,
+    failure.status,
+    `${failure.message} The run keeps artifact ${path} without content, and run artifacts cannot be rewritten: set artifact-path to another path (e.g. ${another(path)}) before re-running.`,
+    failure.detail,
+    failure.grant
+  )
 }
 
 /** Whether the run already holds this model's first file (for dry-run's re-run detection). */

@@ -40,13 +40,19 @@ export async function findChampion(
   modelName: string,
   metric: string,
   compareTo: CompareTo,
-  higherIsBetter: boolean
+  higherIsBetter: boolean,
+  /** Only versions registered before this one count: the champion it was compared against */
+  before?: VersionInfo
 ): Promise<ChampionLookup> {
-  const newest = listVersions(ws, modelName, metric, {})
+  const newest = listVersions(ws, modelName, metric, {}, before)
   if (compareTo.kind === 'tag') {
-    const tagged = listVersions(ws, modelName, metric, {
-      tags: `${compareTo.key}=${compareTo.value}`
-    })
+    const tagged = listVersions(
+      ws,
+      modelName,
+      metric,
+      { tags: `${compareTo.key}=${compareTo.value}` },
+      before
+    )
     const [history, withTag] = await Promise.all([
       firstScored(newest, HISTORY_SIZE),
       firstScored(tagged, 1)
@@ -101,7 +107,8 @@ async function* listVersions(
   ws: Workspace,
   modelName: string,
   metric: string,
-  filter: { tags?: string }
+  filter: { tags?: string },
+  before?: VersionInfo
 ): AsyncIterable<VersionInfo[]> {
   const pages = ws.arm.modelVersions
     .list(ws.ref.resourceGroup, ws.ref.workspaceName, modelName, {
@@ -111,12 +118,26 @@ async function* listVersions(
     })
     .byPage()
   try {
-    for await (const page of pages) yield page.map(version => toVersionInfo(version, metric))
+    for await (const page of pages) {
+      const versions = page.map(version => toVersionInfo(version, metric))
+      yield before ? versions.filter(version => registeredBefore(version, before)) : versions
+    }
   } catch (error) {
     // A model that was never registered lists as 404 on some API versions.
     if (callError('List model versions', error).status === 404) return
     throw callError(`List versions of model ${modelName}`, error)
   }
+}
+
+/**
+ * Whether `version` was registered before `other`: by creation time, else by number. Versions
+ * that cannot be ordered count as earlier.
+ */
+export function registeredBefore(version: VersionInfo, other: VersionInfo): boolean {
+  if (version.version === other.version) return false
+  if (version.createdAt && other.createdAt) return version.createdAt < other.createdAt
+  const [a, b] = [Number(version.version), Number(other.version)]
+  return Number.isFinite(a) && Number.isFinite(b) ? a < b : true
 }
 
 export function toVersionInfo(version: ModelVersion, metric: string): VersionInfo {

@@ -22,6 +22,9 @@ export async function getPipelineRun(ws: Workspace, runId: string): Promise<RunI
   } catch (error) {
     const failure = callError(`Get job ${runId}`, error)
     if (failure.status === 404) {
+      // A missing workspace, resource group or subscription is a 404 too: that answer (from
+      // the workspace read already under way) names what is really missing.
+      await ws.historyUrl()
       throw new UserError(
         `Run '${runId}' was not found in workspace '${ws.ref.workspaceName}'; check run-id (the pipeline job's name, e.g. from 'az ml job create --query name').`
       )
