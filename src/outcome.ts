@@ -1,4 +1,30 @@
-import type { Reason } from './decision.js'
+import type { Big } from 'big.js'
+import type { ChampionLookup, VersionInfo } from './azureml/models.js'
+import type { RunInfo } from './azureml/runs.js'
+import type { Workspace } from './azureml/workspace.js'
+import type { Decision, Reason } from './decision.js'
+import type { Config } from './inputs.js'
+
+/** The score read from the run's tags, and where it came from. */
+export interface Candidate {
+  /** The run whose tags hold the score: the pipeline run or its training step */
+  source: RunInfo
+  value: Big
+  /** The score as written in the tag, recorded as is */
+  text: string
+  modelType: string
+}
+
+/** What the gate knows once the run is read: every later step works from this. */
+export interface GateContext {
+  config: Config
+  ws: Workspace
+  /** The pipeline (parent) run */
+  run: RunInfo
+  candidate: Candidate
+  /** azureml://jobs/<run>/outputs/artifacts/paths/<artifact-path> */
+  modelUri: string
+}
 
 /** Everything the gate concluded: what report.ts turns into outputs and a summary. */
 export interface Outcome {
@@ -29,5 +55,58 @@ export interface Outcome {
     minRelativeImprovement: string
     threshold: string
     compareTo: string
+  }
+}
+
+export function buildOutcome(
+  { config, ws, run, candidate, modelUri }: GateContext,
+  decision: Decision,
+  lookup: ChampionLookup,
+  registered?: VersionInfo
+): Outcome {
+  const studio = config.cloud.studioUrl
+  const wsid = encodeURIComponent(ws.id)
+  const version = registered?.version ?? ''
+  const champion = lookup.champion
+  return {
+    // In a dry run nothing is registered by this step, even when a version already holds the model.
+    registered: Boolean(registered) && !config.dryRun,
+    reason: decision.reason,
+    why: config.dryRun
+      ? `Dry run, nothing written. ${decision.why.replace(/^Registered/, 'Would register')}`
+      : decision.why,
+    dryRun: config.dryRun,
+    modelName: config.modelName,
+    modelVersion: version,
+    modelId: registered
+      ? registered.id || `${ws.id}/models/${config.modelName}/versions/${version}`
+      : '',
+    modelUri: registered ? `azureml:${config.modelName}:${version}` : '',
+    artifactUri: config.dryRun ? '' : modelUri,
+    metric: config.metric,
+    metricValue: candidate.text,
+    higherIsBetter: config.rule.higherIsBetter,
+    championVersion: champion?.version ?? '',
+    championValue: champion?.rawValue?.trim() ?? '',
+    improvement: decision.improvement?.toString() ?? '',
+    modelType: candidate.modelType,
+    runId: run.id,
+    tagsSource: candidate.source.id,
+    history: lookup.history.map(h => ({ version: h.version, value: h.value.toString() })),
+    links: {
+      run: `${studio}/runs/${encodeURIComponent(run.id)}?wsid=${wsid}`,
+      model: registered
+        ? `${studio}/model/${encodeURIComponent(config.modelName)}:${version}/details?wsid=${wsid}`
+        : ''
+    },
+    rule: {
+      minImprovement: config.rule.minImprovement.toString(),
+      minRelativeImprovement: config.rule.minRelativeImprovement.toString(),
+      threshold: config.rule.threshold?.toString() ?? '',
+      compareTo:
+        config.compareTo.kind === 'tag'
+          ? `tag:${config.compareTo.key}=${config.compareTo.value}`
+          : config.compareTo.kind
+    }
   }
 }

@@ -196,7 +196,8 @@ export async function findVersionHolding(
   return undefined
 }
 
-function sameUri(a: string | undefined, b: string): boolean {
+/** Model URIs of a folder may or may not end in '/'. */
+export function sameUri(a: string | undefined, b: string): boolean {
   return (a ?? '').replace(/\/+$/, '') === b.replace(/\/+$/, '')
 }
 
