@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
+import { Readable } from 'node:stream'
 import type { BlockBlobClient } from '@azure/storage-blob'
 import { USER_AGENT } from './http.js'
 import { retrying } from '../retry.js'
 
 /**
- * Moves bytes between a local file and a blob SAS URL with @azure/storage-blob, streamed from
- * disk in blocks so that memory stays flat whatever the model size, and records the whole
- * file's MD5 on the blob so that a re-run can tell an identical artifact from another one.
+ * Moves bytes between a local file and a blob SAS URL with @azure/storage-blob. Large files go
+ * up as blocks, several at once, read once from disk into a fixed pool of reused buffers, so
+ * memory stays flat whatever the model size; the whole file's MD5, computed on that one read,
+ * is recorded on the blob so that a re-run can tell an identical artifact from another one.
  */
 
 /** Azure's limits: at most 50,000 blocks of at most 4000 MiB each. */
@@ -16,7 +18,14 @@ const MAX_BLOCKS = 50_000
 const MiB = 1024 * 1024
 /** Below this a single PUT is one round trip and the whole file fits comfortably in memory. */
 export const SINGLE_PUT_MAX = 8 * MiB
+/** Blocks in flight; with MIN_BLOCK_SIZE, 64 MiB of buffers in all. */
 const BLOCK_CONCURRENCY = 8
+const MIN_BLOCK_SIZE = 8 * MiB
+/**
+ * A block is handed to the socket in slices of this size: TLS then encrypts as the connection
+ * drains, instead of queueing a whole block's ciphertext next to its plaintext.
+ */
+const WRITE_SLICE = 256 * 1024
 
 export interface BlobContent {
   size: number
@@ -40,7 +49,7 @@ async function blockBlob(sasUrl: string): Promise<BlockBlobClient> {
 
 /** Block size from the file size: 8 MiB, or larger when 50,000 blocks would not hold it. */
 export function blockSizeFor(size: number): number {
-  return Math.max(8 * MiB, Math.ceil(size / MAX_BLOCKS / MiB) * MiB)
+  return Math.max(MIN_BLOCK_SIZE, Math.ceil(size / MAX_BLOCKS / MiB) * MiB)
 }
 
 export async function uploadFile(path: string, size: number, sasUrl: string): Promise<BlobContent> {
@@ -62,12 +71,13 @@ export async function uploadFile(path: string, size: number, sasUrl: string): Pr
 }
 
 /**
- * Reads the file once, in order (so the MD5 is computed on the way), while up to
- * BLOCK_CONCURRENCY blocks are in flight; each buffer is reused once its block has landed.
+ * Reads the file once, in order, hashing on the way, into at most BLOCK_CONCURRENCY buffers;
+ * each is staged as a block (a retry sends the same buffer again) and reused once it landed.
+ * Reading and hashing run far ahead of the network, so the pool stays full.
  */
 async function uploadBlocks(
   client: BlockBlobClient,
-  file: Awaited<ReturnType<typeof open>>,
+  file: FileHandle,
   size: number
 ): Promise<BlobContent> {
   const blockSize = blockSizeFor(size)
@@ -78,14 +88,18 @@ async function uploadBlocks(
   let failure: unknown
   for (let offset = 0, index = 0; offset < size; offset += blockSize, index++) {
     while (inFlight.size >= BLOCK_CONCURRENCY) await Promise.race(inFlight)
-    if (failure) throw failure
+    if (failure) break
     const buffer = free.pop() ?? Buffer.allocUnsafe(blockSize)
-    const { bytesRead } = await file.read(buffer, 0, Math.min(blockSize, size - offset), offset)
-    const block = buffer.subarray(0, bytesRead)
+    const block = buffer.subarray(
+      0,
+      await readFully(file, buffer, Math.min(blockSize, size - offset), offset)
+    )
     hash.update(block)
     const id = Buffer.from(`block-${String(index).padStart(6, '0')}`).toString('base64')
     ids.push(id)
-    const staged: Promise<void> = retrying(() => client.stageBlock(id, block, block.length))
+    const staged: Promise<void> = retrying(() =>
+      client.stageBlock(id, () => Readable.from(slices(block), { objectMode: false }), block.length)
+    )
       .then(
         () => undefined,
         error => {
@@ -103,6 +117,29 @@ async function uploadBlocks(
   const md5 = hash.digest()
   await retrying(() => client.commitBlockList(ids, { blobHTTPHeaders: { blobContentMD5: md5 } }))
   return { size, md5: md5.toString('base64') }
+}
+
+/** Fills `length` bytes of `buffer` from `position` (a read may return fewer). */
+async function readFully(
+  file: FileHandle,
+  buffer: Buffer,
+  length: number,
+  position: number
+): Promise<number> {
+  let filled = 0
+  while (filled < length) {
+    const { bytesRead } = await file.read(buffer, filled, length - filled, position + filled)
+    if (bytesRead === 0)
+      throw new Error(`The model file ended at ${position + filled} bytes while it was uploaded`)
+    filled += bytesRead
+  }
+  return filled
+}
+
+function* slices(block: Buffer): Generator<Buffer> {
+  for (let start = 0; start < block.length; start += WRITE_SLICE) {
+    yield block.subarray(start, start + WRITE_SLICE)
+  }
 }
 
 /** Size and Content-MD5 of a blob, or undefined when it holds nothing yet. */

@@ -33,6 +33,10 @@ export class Workspace {
   }
 
   static async connect(ref: WorkspaceRef, credential: TokenCredential): Promise<Workspace> {
+    // Every call needs this token: ask for it now, so that Entra's round trips overlap with
+    // loading the SDK instead of following it (the credential shares one request per scope).
+    // A failure is reported by the first call that needs the token.
+    credential.getToken(scopeOf(ref.armEndpoint)).catch(() => undefined)
     // The ARM SDK is the largest module in the bundle: load it only once inputs are valid.
     const { AzureMachineLearningWorkspaces } = await import('@azure/arm-machinelearning')
     const arm = new AzureMachineLearningWorkspaces(credential, ref.subscriptionId, {

@@ -1,0 +1,114 @@
+// `npm run build`: bundles src/ into dist/ (what GitHub runs) with esbuild, tuned for start-up:
+// ES modules, minified, split at every dynamic import() so that the ARM SDK and the blob SDK load
+// only on the paths that use them, and the packages' ES builds preferred (they tree-shake).
+// dist/ is emptied first, so no stale chunk survives; dist/licenses.txt lists every bundled
+// package with its license text. The output is deterministic (check-dist compares it).
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { build, type Metafile, type Plugin } from 'esbuild'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const dist = join(root, 'dist')
+
+/**
+ * @actions/http-client imports undici (400 KiB, evaluated at start) only for
+ * getAgentDispatcher(), which neither @actions/core nor this action calls: a stub that says so
+ * stands in for it.
+ */
+const withoutUndici: Plugin = {
+  name: 'without-undici',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^undici$/ }, args => {
+      if (!/[\\/]@actions[\\/]http-client[\\/]/.test(args.importer)) {
+        throw new Error(
+          `undici is stubbed for @actions/http-client only, imported by ${args.importer}`
+        )
+      }
+      return { path: 'undici', namespace: 'stub' }
+    })
+    plugin.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+      loader: 'js',
+      contents:
+        'export class ProxyAgent { constructor() { throw new Error("undici is not bundled: getAgentDispatcher() is not available") } }'
+    }))
+  }
+}
+
+/**
+ * Node defines the global FormData lazily: its first mention loads Node's internal fetch stack
+ * (about 18 ms). The Azure pipeline's form-data policy mentions it for every request, so the
+ * first request would wait for it although no body of ours is a FormData. A string or absent
+ * body cannot be one: the check asks that first.
+ */
+const lazyFormData: Plugin = {
+  name: 'lazy-form-data',
+  setup(plugin) {
+    plugin.onLoad(
+      { filter: /[\\/]@typespec[\\/]ts-http-runtime[\\/]dist[\\/]esm[\\/]formData\.js$/ },
+      args => {
+        const source = readFileSync(args.path, 'utf8')
+        const check = 'typeof FormData !== "undefined" && body instanceof FormData'
+        if (!source.includes(check)) throw new Error(`${args.path} changed: revisit lazyFormData`)
+        return {
+          loader: 'js',
+          contents: source.replace(check, `typeof body === "object" && body !== null && ${check}`)
+        }
+      }
+    )
+  }
+}
+
+rmSync(dist, { recursive: true, force: true })
+mkdirSync(dist)
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: ['src/index.ts'],
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  splitting: true,
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'none',
+  mainFields: ['module', 'main'],
+  // Bundled CommonJS packages still call require() for Node's own modules.
+  banner: {
+    js: "import{createRequire as __gateRequire}from'node:module';const require=__gateRequire(import.meta.url);"
+  },
+  plugins: [withoutUndici, lazyFormData],
+  metafile: true,
+  logLevel: 'warning'
+})
+writeFileSync(join(dist, 'package.json'), '{ "type": "module" }\n')
+writeFileSync(join(dist, 'licenses.txt'), licenses(result.metafile))
+
+for (const [file, output] of Object.entries(result.metafile.outputs)) {
+  if (file.endsWith('.js'))
+    console.log(`${(output.bytes / 1024).toFixed(0).padStart(6)} KiB  ${file}`)
+}
+
+/** name, license and license text of every package with code in the bundle, as ncc wrote them. */
+function licenses(metafile: Metafile): string {
+  const packages = new Map<string, string>()
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)
+    if (match) packages.set(match[1], match[1])
+  }
+  const entries: string[] = []
+  for (const dir of [...packages.keys()].sort()) {
+    const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as {
+      name: string
+      license?: string
+    }
+    const file = readdirSync(join(root, dir)).find(f => /^(licen[cs]e|copying)(\.|$)/i.test(f))
+    const text = file ? readFileSync(join(root, dir, file), 'utf8').trim() : ''
+    entries.push(`${pkg.name}\n${pkg.license ?? 'UNKNOWN'}\n${text}`)
+  }
+  // The same package can be installed at several paths; list it once.
+  return [...new Set(entries)].sort().join('\n\n') + '\n'
+}
+
+if (!existsSync(join(dist, 'index.js'))) throw new Error(`no ${relative(root, dist)}/index.js`)
