@@ -55,7 +55,8 @@ describe('per-attempt timeout', () => {
     const client = scripted(['reset', 200])
     const response = await pipelineWith(60_000).sendRequest(client, request())
     expect(response.status).toBe(200)
-    expect(timers()).toBe(before)
+    // Other suites' timers in this worker may end meanwhile; a leaked 60 s timer would not.
+    expect(timers()).toBeLessThanOrEqual(before)
   })
 
   test('a timeout is reported as a network error, which the retry strategy retries', async () => {

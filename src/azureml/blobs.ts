@@ -37,12 +37,9 @@ async function blockBlob(sasUrl: string): Promise<BlockBlobClient> {
   const { AnonymousCredential, BlockBlobClient, newPipeline } = await import('@azure/storage-blob')
   const pipeline = newPipeline(new AnonymousCredential(), {
     userAgentOptions: { userAgentPrefix: USER_AGENT },
-    retryOptions: {
-      maxTries: 6,
-      retryDelayInMs: 400,
-      maxRetryDelayInMs: 15_000,
-      tryTimeoutInMs: 120_000
-    }
+    // One try here: every blob call is wrapped in retrying() (retry.ts), so attempts and waits
+    // stay within one budget instead of multiplying across two retry layers.
+    retryOptions: { maxTries: 1, tryTimeoutInMs: 120_000 }
   })
   return new BlockBlobClient(sasUrl, pipeline)
 }

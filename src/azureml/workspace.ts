@@ -1,6 +1,6 @@
 import type { TokenCredential } from '@azure/core-auth'
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning'
-import { JsonPipeline, USER_AGENT, callError, timeoutPolicy, useGateRetries } from './http.js'
+import { JsonPipeline, USER_AGENT, callError, useGateRetries } from './http.js'
 import { UserError } from '../errors.js'
 
 export interface WorkspaceRef {
@@ -42,8 +42,7 @@ export class Workspace {
     const arm = new AzureMachineLearningWorkspaces(credential, ref.subscriptionId, {
       endpoint: ref.armEndpoint,
       credentialScopes: [scopeOf(ref.armEndpoint)],
-      userAgentOptions: { userAgentPrefix: USER_AGENT },
-      additionalPolicies: [{ policy: timeoutPolicy, position: 'perCall' }]
+      userAgentOptions: { userAgentPrefix: USER_AGENT }
     })
     useGateRetries(arm.pipeline)
     return new Workspace(ref, arm, credential)
