@@ -1,6 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parse } from 'yaml'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
 import { runAction, type ActionRun } from '../../scripts/action-runner.js'
 
@@ -126,21 +128,7 @@ export class TestWorkspace {
   }
 }
 
-/** The outputs every run sets, even when empty. */
-export const OUTPUT_NAMES = [
-  'registered',
-  'reason',
-  'dry-run',
-  'model-name',
-  'model-version',
-  'model-id',
-  'model-uri',
-  'artifact-uri',
-  'metric-value',
-  'champion-version',
-  'champion-value',
-  'model-type',
-  'run-id',
-  'tags-source',
-  'result'
-]
+/** The outputs every run sets, even when empty: every output action.yml declares. */
+export const OUTPUT_NAMES: string[] = Object.keys(
+  parse(readFileSync(fileURLToPath(new URL('../../action.yml', import.meta.url)), 'utf8')).outputs
+)
