@@ -2,7 +2,7 @@
 // instant), `node -e 0` as the start-up yardstick, statistics, and reading the emulator's
 // request log (round-trip chains, upload windows).
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { LogEntry } from '../emulator/index.js'
@@ -168,4 +168,46 @@ export function blobWindowMs(log: LogEntry[]): number {
   const start = Math.min(...blobs.map(entry => entry.at))
   const end = Math.max(...blobs.map(entry => entry.at + entry.durationMs))
   return end - start
+}
+
+/** CPU seconds: busy on the whole machine, and used by this process and its children. */
+export interface CpuSnapshot {
+  machine: number
+  ours: number
+}
+
+const TICK_S = 0.01 // USER_HZ is 100 on Linux
+
+/**
+ * Where the machine's CPU time went, from /proc: what this process, its reaped children (the
+ * action, the plain uploads) and its live ones (Azurite) used, against all busy time. The
+ * difference between two snapshots is what other processes took during the benchmark.
+ */
+export function cpuSnapshot(): CpuSnapshot | undefined {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1)
+    // user nice system idle iowait irq softirq steal
+    const busy = [0, 1, 2, 5, 6, 7].reduce((sum, i) => sum + Number(cpu[i] ?? 0), 0)
+    const self = statTimes('self', true)
+    const live = readdirSync('/proc/self/task')
+      .flatMap(tid => readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/))
+      .filter(Boolean)
+      .reduce((sum, pid) => sum + statTimes(pid, false), 0)
+    return { machine: busy * TICK_S, ours: (self + live) * TICK_S }
+  } catch {
+    return undefined // not Linux
+  }
+}
+
+/** utime + stime (+ cutime + cstime) in ticks from /proc/PID/stat; 0 once the process is gone. */
+function statTimes(pid: string, withChildren: boolean): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // fields[0] is field 3 (state): utime is field 14, stime 15, cutime 16, cstime 17
+    const times = fields.slice(11, withChildren ? 15 : 13).map(Number)
+    return times.reduce((sum, t) => sum + t, 0)
+  } catch {
+    return 0
+  }
 }

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import * as prettier from 'prettier'
 import { startEmulator, type Emulator } from '../emulator/index.js'
 import { findChromium } from '../scripts/summary-page.js'
-import { describeWaves, stats } from './measure.js'
+import { cpuSnapshot, describeWaves, stats, type CpuSnapshot } from './measure.js'
 import {
   FLOWS,
   MiB,
@@ -51,7 +51,7 @@ const quick = process.argv.includes('--quick')
 const LATENCY_MS = 100
 const plan = quick
   ? { repeats: 2, bigSize: 64 * MiB, smallSize: 16 * MiB, uploads: 1, memory: 1 }
-  : { repeats: 5, bigSize: 1024 * MiB, smallSize: 100 * MiB, uploads: 3, memory: 3 }
+  : { repeats: 7, bigSize: 1024 * MiB, smallSize: 100 * MiB, uploads: 3, memory: 3 }
 const MEMORY_LIMIT_MIB = 200
 /** `import … from "./chunk.js"` and `import "./chunk.js"` in a minified chunk */
 const STATIC_IMPORT = /(?:\bfrom|\bimport)\s*"\.\/([^"]+)"/g
@@ -63,6 +63,9 @@ const load = () =>
     .map(l => l.toFixed(2))
     .join(' ')
 const loadAtStart = load()
+const cpuAtStart = cpuSnapshot()
+/** CPU seconds other processes took while the benchmark measured, when /proc tells */
+let othersCpuS: number | undefined
 const log = (line: string) =>
   console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`)
 
@@ -110,6 +113,7 @@ try {
   const smallPeaks = await peakMemory(bench, small, plan.memory)
   rmSync(small)
 
+  othersCpuS = othersCpu(cpuAtStart, cpuSnapshot())
   const rows = buildRows(trips, uploads, smallPeaks)
   console.log(`\n${consoleTable(rows)}\n`)
   for (const trip of trips) console.log(`${trip.flow}: ${describeWaves(trip.waves)}`)
@@ -133,8 +137,13 @@ try {
   }
   log(failed.length ? `${failed.length} target(s) FAIL` : 'every target PASS')
   // On 2 cores another process's work shows in every number: say so rather than hide it.
-  if (os.loadavg()[0] > os.cpus().length * 0.75) {
-    log(`load average ${load()}: something else ran during the benchmark; run it again when idle`)
+  const elapsedS = (Date.now() - started) / 1000
+  if (othersCpuS !== undefined)
+    log(`other processes used ${othersCpuS.toFixed(1)} s of CPU meanwhile`)
+  if (othersCpuS !== undefined && othersCpuS > 0.05 * elapsedS * os.cpus().length) {
+    log(
+      `other processes used ${othersCpuS.toFixed(0)} s of CPU during the benchmark: run it again when the machine is idle`
+    )
   }
 } catch (error) {
   console.error(error)
@@ -213,6 +222,11 @@ function buildRows(
   return rows
 }
 
+function othersCpu(start?: CpuSnapshot, end?: CpuSnapshot): number | undefined {
+  if (!start || !end) return undefined
+  return Math.max(0, end.machine - start.machine - (end.ours - start.ours))
+}
+
 function today(): string {
   return new Date().toISOString().slice(0, 10)
 }
@@ -279,7 +293,10 @@ function machine(): string {
     `${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB RAM`,
     `${os.type()} ${os.release()} (${os.arch()})`,
     `Node.js ${process.version}`,
-    `load average ${loadAtStart} at start, ${load()} at the end`
+    `load average ${loadAtStart} at start`,
+    othersCpuS === undefined
+      ? 'CPU used by other processes unknown'
+      : `${othersCpuS.toFixed(1)} s of CPU used by other processes while it ran`
   ].join('; ')
 }
 
