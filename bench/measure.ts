@@ -186,8 +186,9 @@ const TICK_S = 0.01 // USER_HZ is 100 on Linux
 export function cpuSnapshot(): CpuSnapshot | undefined {
   try {
     const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1)
-    // user nice system idle iowait irq softirq steal
-    const busy = [0, 1, 2, 5, 6, 7].reduce((sum, i) => sum + Number(cpu[i] ?? 0), 0)
+    // user nice system (irq and softirq time, such as the loopback traffic of the uploads, is
+    // charged to no process, so it stays out of both sides)
+    const busy = [0, 1, 2].reduce((sum, i) => sum + Number(cpu[i] ?? 0), 0)
     const self = statTimes('self', true)
     const live = readdirSync('/proc/self/task')
       .flatMap(tid => readFileSync(`/proc/self/task/${tid}/children`, 'utf8').trim().split(/\s+/))

@@ -360,8 +360,9 @@ registration); its upload is read from the emulator's request log, from run hist
 with the SAS URL to the arrival of the registration request that follows the block-list commit
 (in between the action only loads the blob SDK), so sign-in and registration are not counted.
 The action also computes the file's MD5 (recorded on the blob, so that a re-run can tell its
-own upload from other bytes), about 1.4 s of CPU per GiB that the plain uploads do not spend:
-on this 2-core machine the uploader, the emulator's proxy and Azurite share the CPU.
+own upload from other bytes), about 1.4 s of CPU per GiB that the plain uploads do not spend,
+on a worker thread so that the thread moving blocks never waits for it: on this 2-core machine
+the uploader, the emulator's proxy and Azurite share the CPU.
 
 ${markdownTable(['Uploader', 'Median MiB/s', 'Min', 'Max', 'Runs'], uploadRows)}
 
@@ -369,8 +370,8 @@ ${markdownTable(['Uploader', 'Median MiB/s', 'Min', 'Max', 'Runs'], uploadRows)}
 
 Peak resident set (\`VmHWM\` from \`/proc/<pid>/status\`, polled every 5 ms) of the action's process,
 for a whole first registration with a model of each size (the ${plan.bigSize / MiB} MiB runs are those of the
-throughput section). The file is read once into a pool of at most 8 reused 8 MiB buffers,
-never whole, and each block goes to the socket in 256 KiB slices, so that TLS does not queue a
+throughput section). The file is read into a pool of at most 8 reused 8 MiB buffers, never
+whole (a worker thread reads it once more, 4 MiB at a time, for the MD5), and each block goes to the socket in 256 KiB slices, so that TLS does not queue a
 whole block's ciphertext beside it.
 
 ${markdownTable(['Model', 'Median peak RSS (MiB)', 'Min', 'Max'], memoryRows)}
