@@ -44,7 +44,7 @@ const HOST_VARIABLES = /^(AZURE_|ACTIONS_|GITHUB_|INPUT_|RUNNER_|MSI_|IDENTITY_|
  * spawn instant for the start-up measurement.
  */
 export async function runBuiltAction(
-  inputs: Record<string, string>,
+  inputs: Record<string, string | undefined>,
   env: Record<string, string>
 ): Promise<ChildRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gate-bench-run-'))
@@ -54,8 +54,9 @@ export async function runBuiltAction(
     writeFileSync(outputFile, '')
     writeFileSync(summaryFile, '')
     const childEnv = baseEnvironment(env)
-    for (const [name, value] of Object.entries(inputs))
-      childEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+    for (const [name, value] of Object.entries(inputs)) {
+      if (value !== undefined) childEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+    }
     Object.assign(childEnv, {
       GITHUB_OUTPUT: outputFile,
       GITHUB_STEP_SUMMARY: summaryFile,

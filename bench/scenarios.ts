@@ -15,6 +15,7 @@ import {
 } from '@azure/storage-blob'
 import { CONTAINER, DEV_ACCOUNT, DEV_KEY } from '../emulator/blob.js'
 import type { Emulator, LogEntry } from '../emulator/index.js'
+import { emulatorInputs } from '../scripts/action-runner.js'
 import { bareNodeMs, requestWaves, runBuiltAction, type ChildRun } from './measure.js'
 
 export const MiB = 1024 * 1024
@@ -43,25 +44,11 @@ export async function makeModel(bench: Bench, name: string, size: number): Promi
   return file
 }
 
-function inputs(bench: Bench, overrides: Record<string, string>): Record<string, string> {
-  const { emu } = bench
-  const client = emu.clients.find(
-    c => c.clientSecret && (c.role ?? 'AzureML Data Scientist') === 'AzureML Data Scientist'
-  )
-  if (!client) throw new Error('the seed has no service principal with a secret')
-  return {
-    'resource-group': emu.resourceGroup,
-    'workspace-name': emu.workspaceName,
-    'arm-endpoint': emu.url,
-    'authority-host': emu.url,
-    'azure-credentials': JSON.stringify({
-      clientId: client.clientId,
-      clientSecret: client.clientSecret,
-      tenantId: emu.tenantId,
-      subscriptionId: emu.subscriptionId
-    }),
-    ...overrides
-  }
+function inputs(
+  bench: Bench,
+  overrides: Record<string, string>
+): Record<string, string | undefined> {
+  return emulatorInputs(bench.emu, overrides)
 }
 
 function addRun(

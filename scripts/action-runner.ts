@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Emulator } from '../emulator/index.js'
 
 /**
  * Runs the built action (dist/index.js) the way the GitHub runner does: inputs as INPUT_*
@@ -15,6 +16,43 @@ export const ACTION_ENTRY = path.join(
   'dist',
   'index.js'
 )
+
+/** The seed's service principal that may register models: what the demo, tests and bench use. */
+export function dataScientist(emu: Emulator): { clientId: string; clientSecret: string } {
+  const client = emu.clients.find(
+    c => c.clientSecret && (c.role ?? 'AzureML Data Scientist') === 'AzureML Data Scientist'
+  )
+  if (!client?.clientSecret) throw new Error('the seed has no service principal with a secret')
+  return { clientId: client.clientId, clientSecret: client.clientSecret }
+}
+
+/** `azure-credentials` for a client of the emulator's tenant and subscription. */
+export function credentialsFor(
+  emu: Emulator,
+  client: { clientId: string; clientSecret?: string }
+): string {
+  return JSON.stringify({
+    clientId: client.clientId,
+    clientSecret: client.clientSecret,
+    tenantId: emu.tenantId,
+    subscriptionId: emu.subscriptionId
+  })
+}
+
+/** Inputs that point the action at the emulator's workspace, signed in as the data scientist. */
+export function emulatorInputs(
+  emu: Emulator,
+  overrides: Record<string, string | undefined> = {}
+): Record<string, string | undefined> {
+  return {
+    'resource-group': emu.resourceGroup,
+    'workspace-name': emu.workspaceName,
+    'arm-endpoint': emu.url,
+    'authority-host': emu.url,
+    'azure-credentials': credentialsFor(emu, dataScientist(emu)),
+    ...overrides
+  }
+}
 
 export interface ActionRun {
   exitCode: number

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startEmulator } from '../emulator/index.js'
-import { runAction } from './action-runner.js'
+import { emulatorInputs, runAction } from './action-runner.js'
 
 const scenarios = [
   { title: 'Run 1: the first model of the pipeline', runId: 'iris-train-001', inputs: {} },
@@ -24,7 +24,6 @@ const dir = mkdtempSync(path.join(tmpdir(), 'gate-demo-'))
 const emu = await startEmulator()
 let failed = false
 try {
-  const client = emu.clients.find(c => c.clientSecret && c.role !== 'Reader')!
   console.log(
     `Workspace emulator: ${emu.url} (workspace ${emu.workspaceName}, Azurite behind it)\n`
   )
@@ -32,24 +31,14 @@ try {
     const modelPath = path.join(dir, `model-${index + 1}.pkl`)
     writeFileSync(modelPath, `pretend pickle of ${scenario.runId}\n`)
     const run = await runAction(
-      {
-        'resource-group': emu.resourceGroup,
-        'workspace-name': emu.workspaceName,
+      emulatorInputs(emu, {
         'run-id': scenario.runId,
         'model-name': 'iris-classifier',
         'model-path': modelPath,
         'artifact-path': 'model.pkl',
         'framework-version': '1.5.2',
-        'arm-endpoint': emu.url,
-        'authority-host': emu.url,
-        'azure-credentials': JSON.stringify({
-          clientId: client.clientId,
-          clientSecret: client.clientSecret,
-          tenantId: emu.tenantId,
-          subscriptionId: emu.subscriptionId
-        }),
         ...scenario.inputs
-      },
+      }),
       { NODE_EXTRA_CA_CERTS: emu.caCertPath }
     )
     console.log(

@@ -20,7 +20,7 @@ import {
   waitForCompletion,
   type RunInfo
 } from './azureml/runs.js'
-import { Workspace } from './azureml/workspace.js'
+import { Workspace, workspaceIdOf } from './azureml/workspace.js'
 import { decide, parseDecimal, type Decision } from './decision.js'
 import { UserError, maskTokens, messageOf } from './errors.js'
 import { readConfig, type Config } from './inputs.js'
@@ -260,6 +260,6 @@ function callerOf(config: Config): Caller {
   return {
     clientId: config.auth.kind === 'default' ? process.env.AZURE_CLIENT_ID : config.auth.clientId,
     workspaceName: config.workspaceName,
-    workspaceId: `/subscriptions/${config.subscriptionId}/resourceGroups/${config.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${config.workspaceName}`
+    workspaceId: workspaceIdOf(config)
   }
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { credentialsFor } from '../../scripts/action-runner.js'
 import { OUTPUT_NAMES, TestWorkspace } from './workspace.js'
 
 let ws: TestWorkspace
@@ -506,11 +507,9 @@ describe('the gate against the workspace emulator', () => {
     const client = ws.secretClient
     const r = await ws.gate(
       ws.inputs({
-        'azure-credentials': JSON.stringify({
+        'azure-credentials': credentialsFor(ws.emu, {
           clientId: client.clientId,
-          clientSecret: 'wrong-secret-value',
-          tenantId: ws.emu.tenantId,
-          subscriptionId: ws.emu.subscriptionId
+          clientSecret: 'wrong-secret-value'
         }),
         'run-id': ws.addRun({ tags: { accuracy: '0.9' } }),
         'model-name': ws.unique('badsecret'),

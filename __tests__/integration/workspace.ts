@@ -4,7 +4,12 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { startEmulator, type Emulator } from '../../emulator/index.js'
-import { runAction, type ActionRun } from '../../scripts/action-runner.js'
+import {
+  dataScientist,
+  emulatorInputs,
+  runAction,
+  type ActionRun
+} from '../../scripts/action-runner.js'
 
 /**
  * What the integration suites share: one emulator per test file, the built action run as a
@@ -31,29 +36,12 @@ export class TestWorkspace {
   }
 
   get secretClient() {
-    const client = this.emu.clients.find(
-      c => c.clientSecret && (c.role ?? 'AzureML Data Scientist') === 'AzureML Data Scientist'
-    )
-    if (!client) throw new Error('the seed has no service principal with a secret')
-    return client
+    return dataScientist(this.emu)
   }
 
   /** Inputs that reach the emulator with the service principal of the seed. */
   inputs(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-    const client = this.secretClient
-    return {
-      'resource-group': this.emu.resourceGroup,
-      'workspace-name': this.emu.workspaceName,
-      'arm-endpoint': this.emu.url,
-      'authority-host': this.emu.url,
-      'azure-credentials': JSON.stringify({
-        clientId: client.clientId,
-        clientSecret: client.clientSecret,
-        tenantId: this.emu.tenantId,
-        subscriptionId: this.emu.subscriptionId
-      }),
-      ...overrides
-    }
+    return emulatorInputs(this.emu, overrides)
   }
 
   /** Runs dist/index.js like the runner does, trusting the emulator's certificate. */

@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { credentialsFor } from '../../scripts/action-runner.js'
 import { Reliability, leaks, writesIn, type GateRun } from './harness.js'
 
 let rel: Reliability
@@ -113,11 +114,9 @@ describe('secrets are never printed', () => {
     runs.push(
       await rel.gate(
         ws.inputs({
-          'azure-credentials': JSON.stringify({
+          'azure-credentials': credentialsFor(ws.emu, {
             clientId: client.clientId,
-            clientSecret: 'wrong-secret-value',
-            tenantId: ws.emu.tenantId,
-            subscriptionId: ws.emu.subscriptionId
+            clientSecret: 'wrong-secret-value'
           }),
           'run-id': ws.addRun({ tags: { accuracy: '0.9' } }),
           'model-name': ws.unique('wrong'),
@@ -175,12 +174,7 @@ describe('authorisation errors name the identity, the role and the workspace', (
     const client = reader()
     const model = ws.unique('reader')
     const inputs = ws.inputs({
-      'azure-credentials': JSON.stringify({
-        clientId: client.clientId,
-        clientSecret: client.clientSecret,
-        tenantId: ws.emu.tenantId,
-        subscriptionId: ws.emu.subscriptionId
-      }),
+      'azure-credentials': credentialsFor(ws.emu, client),
       'run-id': ws.addRun({ tags: { accuracy: '0.9', best_model: 'RF' } }),
       'model-name': model,
       'model-path': ws.model('reader')

@@ -41,11 +41,8 @@ export async function uploadToRun(
   model: ModelFiles,
   artifactPath: string
 ): Promise<UploadResult> {
-  const runUrl = `${await ws.historyUrl()}/experiments/${encodeURIComponent(run.experimentName)}/runs/${encodeURIComponent(run.id)}`
-  const targets = model.files.map(file => ({
-    file,
-    path: file.relativePath ? `${artifactPath}/${file.relativePath}` : artifactPath
-  }))
+  const runUrl = await runUrlOf(ws, run)
+  const targets = model.files.map(file => ({ file, path: pathInRun(artifactPath, file) }))
   let reused = 0
   for (let start = 0; start < targets.length; start += PATHS_PER_CALL) {
     const batch = targets.slice(start, start + PATHS_PER_CALL)
@@ -100,13 +97,7 @@ async function checkSameContent(
   localPath: string,
   size: number
 ): Promise<void> {
-  const info = await ws.dataPlane.send<ContentInformation>(
-    `Read artifact ${path} of run ${runId}`,
-    {
-      method: 'GET',
-      url: `${runUrl}/artifacts/contentinfo?path=${encodeURIComponent(path)}`
-    }
-  )
+  const info = await contentInformation(ws, runUrl, runId, path)
   const contentUri = info.body?.contentUri
   const existing = contentUri
     ? await blobContent(contentUri).catch(error => {
@@ -153,17 +144,28 @@ export async function artifactExists(
   model: ModelFiles,
   artifactPath: string
 ): Promise<boolean> {
-  const first = model.files[0]
-  const path = first.relativePath ? `${artifactPath}/${first.relativePath}` : artifactPath
-  const runUrl = `${await ws.historyUrl()}/experiments/${encodeURIComponent(run.experimentName)}/runs/${encodeURIComponent(run.id)}`
-  const info = await ws.dataPlane.send<ContentInformation>(
-    `Read artifact ${path} of run ${run.id}`,
-    {
-      method: 'GET',
-      url: `${runUrl}/artifacts/contentinfo?path=${encodeURIComponent(path)}`
-    }
-  )
+  const path = pathInRun(artifactPath, model.files[0])
+  const info = await contentInformation(ws, await runUrlOf(ws, run), run.id, path)
   return info.status !== 404 && Boolean(info.body?.contentUri)
+}
+
+/** Run history's URL of one run, under which its artifacts live. */
+async function runUrlOf(ws: Workspace, run: RunInfo): Promise<string> {
+  const experiment = encodeURIComponent(run.experimentName)
+  return `${await ws.historyUrl()}/experiments/${experiment}/runs/${encodeURIComponent(run.id)}`
+}
+
+/** Where a model file goes in the run: the artifact path, or a file below it for a folder. */
+function pathInRun(artifactPath: string, file: ModelFiles['files'][number]): string {
+  return file.relativePath ? `${artifactPath}/${file.relativePath}` : artifactPath
+}
+
+/** An existing artifact's content information (a read SAS), or a 404. */
+function contentInformation(ws: Workspace, runUrl: string, runId: string, path: string) {
+  return ws.dataPlane.send<ContentInformation>(`Read artifact ${path} of run ${runId}`, {
+    method: 'GET',
+    url: `${runUrl}/artifacts/contentinfo?path=${encodeURIComponent(path)}`
+  })
 }
 
 async function forEachLimit<T>(

@@ -26,9 +26,7 @@ export class Workspace {
     readonly arm: AzureMachineLearningWorkspaces,
     credential: TokenCredential
   ) {
-    this.id =
-      `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}` +
-      `/providers/Microsoft.MachineLearningServices/workspaces/${ref.workspaceName}`
+    this.id = workspaceIdOf(ref)
     this.dataPlane = new JsonPipeline(credential, scopeOf(ref.armEndpoint))
   }
 
@@ -87,6 +85,14 @@ export class Workspace {
       `Workspace '${ws.workspaceName}' advertises no data-plane endpoint (mlFlowTrackingUri or discoveryUrl).`
     )
   }
+}
+
+/** ARM id of a workspace: the studio's `wsid`, and the prefix of every data-plane path. */
+export function workspaceIdOf(ref: Omit<WorkspaceRef, 'armEndpoint'>): string {
+  return (
+    `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}` +
+    `/providers/Microsoft.MachineLearningServices/workspaces/${ref.workspaceName}`
+  )
 }
 
 export function scopeOf(armEndpoint: string): string {
