@@ -13,7 +13,38 @@ import { attemptTimeoutPolicy, callError, explainAccess } from '../../src/azurem
 import { registeredBefore } from '../../src/azureml/models.js'
 import { RETRY_LIMITS, gateRetryPolicy, retrying } from '../../src/retry.js'
 
-const timers = () => process.getActiveResourcesInfo().filter(r => r === 'Timeout').length
+/**
+ * Runs `work` and returns the timers it armed with `ms` that are still pending afterwards.
+ * Only our own timers are tracked: a global count also sees other suites' timers come and go.
+ */
+async function pendingTimersOf(ms: number, work: () => Promise<void>): Promise<number> {
+  const armed = new Set<ReturnType<typeof setTimeout>>()
+  const { setTimeout: realSet, clearTimeout: realClear } = globalThis
+  globalThis.setTimeout = ((handler: () => void, delay?: number, ...rest: unknown[]) => {
+    const timer = realSet(
+      () => {
+        armed.delete(timer)
+        handler()
+      },
+      delay,
+      ...rest
+    )
+    if (delay === ms) armed.add(timer)
+    return timer
+  }) as typeof setTimeout
+  globalThis.clearTimeout = ((timer: ReturnType<typeof setTimeout>) => {
+    armed.delete(timer)
+    realClear(timer)
+  }) as typeof clearTimeout
+  try {
+    await work()
+  } finally {
+    globalThis.setTimeout = realSet
+    globalThis.clearTimeout = realClear
+  }
+  for (const timer of armed) realClear(timer)
+  return armed.size
+}
 
 /** An HTTP client whose answers are scripted per attempt; `hang` waits until aborted. */
 function scripted(answers: ('hang' | 'reset' | number)[]): HttpClient & { attempts: number } {
@@ -51,12 +82,15 @@ describe('per-attempt timeout', () => {
   })
 
   test('a dropped connection leaves no timer behind to keep the process alive', async () => {
-    const before = timers()
     const client = scripted(['reset', 200])
-    const response = await pipelineWith(60_000).sendRequest(client, request())
-    expect(response.status).toBe(200)
-    // Other suites' timers in this worker may end meanwhile; a leaked 60 s timer would not.
-    expect(timers()).toBeLessThanOrEqual(before)
+    let status = 0
+    const pending = await pendingTimersOf(60_000, async () => {
+      status = (await pipelineWith(60_000).sendRequest(client, request())).status
+    })
+    expect(status).toBe(200)
+    expect(client.attempts).toBe(2)
+    // One 60 s timer per attempt was armed; a leaked one would keep the step alive.
+    expect(pending).toBe(0)
   })
 
   test('a timeout is reported as a network error, which the retry strategy retries', async () => {
