@@ -20,15 +20,11 @@ import { RETRY_LIMITS, gateRetryPolicy, retrying } from '../../src/retry.js'
 async function pendingTimersOf(ms: number, work: () => Promise<void>): Promise<number> {
   const armed = new Set<ReturnType<typeof setTimeout>>()
   const { setTimeout: realSet, clearTimeout: realClear } = globalThis
-  globalThis.setTimeout = ((handler: () => void, delay?: number, ...rest: unknown[]) => {
-    const timer = realSet(
-      () => {
-        armed.delete(timer)
-        handler()
-      },
-      delay,
-      ...rest
-    )
+  globalThis.setTimeout = ((handler: () => void, delay?: number) => {
+    const timer = realSet(() => {
+      armed.delete(timer)
+      handler()
+    }, delay)
     if (delay === ms) armed.add(timer)
     return timer
   }) as typeof setTimeout
