@@ -270,6 +270,7 @@ function registrationFor(
   return {
     modelUri,
     modelType: config.assetType,
+    ...(config.flavors ? { flavors: config.flavors } : {}),
     jobName: run.id,
     description:
       config.description ??
