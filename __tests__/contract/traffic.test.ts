@@ -111,6 +111,26 @@ describe('traffic conforms to contracts/', () => {
     expect(logViolations(log)).toEqual([])
   })
 
+  test.each([
+    ['a folder without MLmodel', { 'model.pkl': 'x' }, /needs an MLmodel file at the top of/],
+    ['a single file', 'just a pickle', /needs a folder, and '.*' is a file/],
+    ['an MLmodel without flavors', { MLmodel: 'artifact_path: model' }, /lists no flavors/]
+  ])('mlflow_model with %s: a one-line input error, nothing written', async (_, content, why) => {
+    const { run, log } = await gate({
+      'run-id': ws.addRun({ tags: { accuracy: '0.93', best_model: 'RF' } }),
+      'model-name': ws.unique('no-mlmodel'),
+      'model-path': ws.model(content),
+      'asset-type': 'mlflow_model'
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.error).toMatch(
+      /^Input 'model-path': asset-type mlflow_model|^Input 'model-path': the MLmodel/
+    )
+    expect(run.error).toMatch(why)
+    expect(run.error).not.toContain('\n')
+    expect(log).toEqual([])
+  })
+
   test('with Azure rewriting modelUri, the traffic still conforms', async () => {
     ws.emu.settings.modelUriMode = 'azure'
     const { run, log } = await gate({
