@@ -1,6 +1,6 @@
 // Writes that happened although the action never heard so: the emulator applies the request in
-// full and then cuts the connection before the answer, on every write route. The step (or,
-// where it cannot know, its re-run) must complete by itself, with one artifact and one version.
+// full and then cuts the connection before the answer, on every write route. The step's retry
+// meets its own applied write, and the step completes with one artifact and one version.
 import { Reliability } from './harness.js'
 
 let rel: Reliability
@@ -27,17 +27,11 @@ function scenario(prefix: string, modelPath?: string) {
   return { runId, model, inputs }
 }
 
-/** Runs the step until it succeeds (at most twice): a lost answer may need the re-run. */
-async function completes(inputs: Record<string, string | undefined>) {
-  const first = await rel.gate(inputs)
-  return first.exitCode === 0 ? first : rel.gate(inputs)
-}
-
 describe('an applied write whose answer is lost', () => {
   test('artifact POST: the empty artifacts stay, the model lands at the next sibling path', async () => {
     const { runId, model, inputs } = scenario('lost-post')
     rel.emu.faults.add({ route: 'history.artifacts.metadata', kind: 'lost-answer', times: 1 })
-    const done = await completes(inputs)
+    const done = await rel.gate(inputs)
     expect(done.error).toBeUndefined()
     expect(rel.emu.faults.stats()['history.artifacts.metadata']).toBe(1)
     expect(done.outputs).toMatchObject({
@@ -60,7 +54,7 @@ describe('an applied write whose answer is lost', () => {
     const path = size > 0 ? rel.bigModel(size) : undefined
     const { runId, model, inputs } = scenario(`lost-${route.replace('.', '-')}`, path)
     rel.emu.faults.add({ route, kind: 'lost-answer', times: 1 })
-    const done = await completes(inputs)
+    const done = await rel.gate(inputs)
     expect(done.error).toBeUndefined()
     expect(rel.emu.faults.stats()[route]).toBe(1)
     expect(done.outputs.registered).toBe('true')
@@ -76,7 +70,7 @@ describe('an applied write whose answer is lost', () => {
       rel.emu.settings.modelUriMode = mode
       const { runId, model, inputs } = scenario(`lost-put-${mode}`)
       rel.emu.faults.add({ route: 'arm.model.version.put', kind: 'lost-answer', times: 1 })
-      const done = await completes(inputs)
+      const done = await rel.gate(inputs)
       expect(done.error).toBeUndefined()
       expect(rel.emu.faults.stats()['arm.model.version.put']).toBeGreaterThanOrEqual(1)
       expect(done.outputs).toMatchObject({ registered: 'true', 'model-version': '1' })
