@@ -190,6 +190,12 @@ describe('idempotent re-runs', () => {
     })
     expect(ws.emu.requestLog.slice(mark).filter(e => BYTE_WRITES.test(e.route))).toEqual([])
     expect(ws.versions(model)).toHaveLength(1)
+    // A dry run only looks, and finds it there too.
+    const dry = await rel.gate({ ...inputs, 'dry-run': 'true' })
+    expect(dry.outputs).toMatchObject({
+      reason: 'already-registered',
+      'model-version': rerun.outputs['model-version']
+    })
     rel.tally.survivedByRerun += rel.faultCount() - before - rerun.faults - again.faults
   })
 
