@@ -1,5 +1,5 @@
 // Azure Resource Manager: the workspace and its jobs. Every call needs a bearer token and an
-// api-version (any value is accepted; the request log records it). Models live in models.ts.
+// api-version the emulator serves (2022-10-01 by default). Models live in models.ts.
 import { authenticate, authorize, type Principal } from './auth.js'
 import type { Ctx, Route } from './http.js'
 import { HttpError, selfLink, sendJson } from './http.js'
@@ -26,17 +26,47 @@ export function armRoute(
       const who = authenticate(ctx, 'arm')
       const scope = ctx.url.pathname.split('/').slice(0, 9).join('/')
       authorize(who, access.write, access.action, scope)
-      if (!ctx.url.searchParams.get('api-version')) {
+      const apiVersion = ctx.url.searchParams.get('api-version')
+      if (!apiVersion) {
         throw new HttpError(
           400,
           'MissingApiVersionParameter',
           'The api-version query parameter (?api-version=) is required for all requests.'
         )
       }
+      checkApiVersion(ctx, apiVersion, id)
       checkWorkspace(ctx)
       await handler(ctx, who, workspaceArmId(ctx.svc))
     }
   }
+}
+
+/**
+ * ARM refuses an api-version the resource provider does not serve, before the provider sees
+ * the request (message as ARM words it; see docs/azure-contract.md).
+ */
+function checkApiVersion(ctx: Ctx, apiVersion: string, routeId: string): void {
+  const served = ctx.svc.settings.armApiVersions ?? ['2022-10-01']
+  if (served.includes(apiVersion)) return
+  if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) {
+    throw new HttpError(
+      400,
+      'InvalidApiVersionParameter',
+      `The api-version '${apiVersion}' is invalid. The supported versions are '${served.join(',')}'.`
+    )
+  }
+  const type = routeId.startsWith('arm.model.version')
+    ? 'workspaces/models/versions'
+    : routeId.startsWith('arm.model')
+      ? 'workspaces/models'
+      : routeId.startsWith('arm.job')
+        ? 'workspaces/jobs'
+        : 'workspaces'
+  throw new HttpError(
+    400,
+    'NoRegisteredProviderFound',
+    `No registered resource provider found for location '${ctx.svc.state.data.workspace.location}' and API version '${apiVersion}' for type '${type}'. The supported api-versions are '${served.join(', ')}'. The supported locations are '${ctx.svc.state.data.workspace.location}'.`
+  )
 }
 
 function checkWorkspace(ctx: Ctx): void {

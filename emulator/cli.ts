@@ -10,6 +10,7 @@ import { loadSeed, type Seed } from './seed.js'
 const USAGE = `Usage:
   tsx emulator/cli.ts start [--seed FILE] [--state FILE] [--port N] [--latency MS]
                             [--fault ROUTE:STATUS[:TIMES]]... [--data-dir DIR] [--direct-blob] [--log]
+                            [--model-uri-mode echo|azure] [--top-reading page|cap]
   tsx emulator/cli.ts models NAME --state FILE
   tsx emulator/cli.ts seed --out FILE [--from FILE]
   tsx emulator/cli.ts fault ROUTE STATUS [TIMES] [--url URL] [--ca FILE]   (ROUTE 'clear' removes all)
@@ -31,6 +32,8 @@ async function main(argv: string[]): Promise<void> {
       fault: { type: 'string', multiple: true },
       'data-dir': { type: 'string' },
       'direct-blob': { type: 'boolean' },
+      'model-uri-mode': { type: 'string' },
+      'top-reading': { type: 'string' },
       log: { type: 'boolean' },
       out: { type: 'string' },
       from: { type: 'string' },
@@ -76,6 +79,8 @@ async function start(values: Values, dataDir: string): Promise<void> {
     port: values.port ? Number(values.port) : undefined,
     latencyMs: values.latency ? Number(values.latency) : undefined,
     directBlob: values['direct-blob'] === true,
+    modelUriMode: values['model-uri-mode'] === 'azure' ? 'azure' : 'echo',
+    topReading: values['top-reading'] === 'cap' ? 'cap' : 'page',
     dataDir
   })
   for (const spec of (values.fault as string[] | undefined) ?? []) emu.faults.add(parseFault(spec))

@@ -6,7 +6,9 @@ export interface FaultRule {
   route: string
   method?: string
   times: number
-  kind: 'status' | 'drop' | 'delay'
+  /** `lost-answer`: the request is applied in full, then the connection is cut before the
+   * answer (a write that happened, though the client never heard so). */
+  kind: 'status' | 'drop' | 'delay' | 'lost-answer'
   /** For `status`: the HTTP status to answer with (default 503). */
   status?: number
   /** For `status`: sent as the Retry-After header. */
@@ -30,7 +32,7 @@ export interface FaultEngine extends Faults {
   take(routeId: string, method: string): FaultRule | undefined
 }
 
-const KINDS = ['status', 'drop', 'delay']
+const KINDS = ['status', 'drop', 'delay', 'lost-answer']
 
 export function validateRule(rule: FaultRule): FaultRule {
   if (!rule || typeof rule.route !== 'string') throw new Error('fault rule needs a route')

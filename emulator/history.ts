@@ -1,5 +1,6 @@
 // The Azure ML data plane (run history and run artifacts), reached at the host the workspace
 // advertises. Same bearer token as ARM, no api-version.
+import { randomUUID } from 'node:crypto'
 import { authenticate, authorize, type Principal } from './auth.js'
 import type { Ctx, Route } from './http.js'
 import { HttpError, readJson, selfLink, sendJson } from './http.js'
@@ -107,6 +108,21 @@ function normalizePath(raw: unknown): string | undefined {
   return path
 }
 
+/**
+ * One entry of a batch result's `errors` map: run-history.json's ErrorResponse (a RootError
+ * under `error`, plus correlation and where it happened), not a flat {code, message}.
+ */
+function errorResponse(ctx: Ctx, code: string, message: string): object {
+  return {
+    error: { code, severity: null, message, messageFormat: null, details: [] },
+    correlation: { operation: randomUUID().replace(/-/g, ''), request: randomUUID().slice(0, 16) },
+    environment: ctx.svc.state.data.workspace.location,
+    location: ctx.svc.state.data.workspace.location,
+    time: new Date().toISOString(),
+    componentName: 'artifact'
+  }
+}
+
 async function batchMetadata(ctx: Ctx): Promise<void> {
   const [, , , experiment, runId] = ctx.params
   findRun(ctx, runId, experiment)
@@ -121,18 +137,20 @@ async function batchMetadata(ctx: Ctx): Promise<void> {
   for (const entry of body.paths) {
     const path = normalizePath(entry?.path)
     if (!path) {
-      result.errors[String(entry?.path)] = {
-        code: 'UserError',
-        message: `Invalid artifact path '${String(entry?.path)}'.`
-      }
+      result.errors[String(entry?.path)] = errorResponse(
+        ctx,
+        'UserError',
+        `Invalid artifact path '${String(entry?.path)}'.`
+      )
       continue
     }
     const base = { origin: 'ExperimentRun', container: `dcid.${runId}`, path }
     if (state.artifact(runId, path)) {
-      result.errors[path] = {
-        code: 'UserError',
-        message: `Resource Conflict: ArtifactId ${artifactId(runId, path)} already exists.`
-      }
+      result.errors[path] = errorResponse(
+        ctx,
+        'UserError',
+        `Resource Conflict: ArtifactId ${artifactId(runId, path)} already exists.`
+      )
       continue
     }
     state.addArtifact(runId, path)

@@ -27,6 +27,8 @@ export interface Ctx {
   origin: string
   svc: Services
   bytesIn: number
+  /** The JSON request body as read by readJson, for the request log. */
+  requestText?: string
 }
 
 const MAX_BODY = 16 * 1024 * 1024
@@ -45,6 +47,7 @@ export async function readBody(ctx: Ctx): Promise<Buffer> {
 
 export async function readJson(ctx: Ctx): Promise<unknown> {
   const raw = (await readBody(ctx)).toString('utf8')
+  ctx.requestText = raw
   if (raw.trim() === '') return undefined
   try {
     return JSON.parse(raw)

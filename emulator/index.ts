@@ -20,6 +20,7 @@ import { State } from './state.js'
 import { ensureCertificates, trustCertificateInProcess } from './tls.js'
 
 export type { ArtifactProperties, Counters, Faults, LogEntry, Seed, SeedClient, State }
+export type { ServerSettings } from './server.js'
 export type { FaultRule } from './faults.js'
 export type { SeedJob, SeedChildRun, SeedModel, SeedModelVersion, Role } from './seed.js'
 export { trustCertificateInProcess } from './tls.js'
@@ -42,6 +43,14 @@ export interface EmulatorOptions {
   childPageSize?: number
   /** Trust the emulator's CA in this process (for in-process tests); default false. */
   trustInProcess?: boolean
+  /** Keep JSON bodies of ARM and data-plane calls in the request log; default false. */
+  logBodies?: boolean
+  /** `azure`: store a rewritten modelUri on version PUT, as Azure may; default `echo`. */
+  modelUriMode?: 'echo' | 'azure'
+  /** How the model versions list reads `$top`: `page` (default) or `cap`. */
+  topReading?: 'page' | 'cap'
+  /** ARM api-versions served; default ['2022-10-01'] (what @azure/arm-machinelearning pins). */
+  armApiVersions?: string[]
 }
 
 export interface Emulator {
@@ -66,6 +75,8 @@ export interface Emulator {
   state: State
   faults: Faults
   setLatency(ms: number): void
+  /** Live server settings: latency, logBodies, modelUriMode, topReading, armApiVersions. */
+  settings: ServerSettings
   requestLog: LogEntry[]
   clearLog(): void
   counters: Counters
@@ -88,7 +99,13 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     if (opts.trustInProcess) trustCertificateInProcess(certs.caCert)
     const state = new State(opts.seed, opts.statePath ? resolve(opts.statePath) : undefined)
     const faults = createFaults()
-    const settings: ServerSettings = { latencyMs: opts.latencyMs ?? 0 }
+    const settings: ServerSettings = {
+      latencyMs: opts.latencyMs ?? 0,
+      logBodies: opts.logBodies ?? false,
+      modelUriMode: opts.modelUriMode ?? 'echo',
+      topReading: opts.topReading ?? 'page',
+      armApiVersions: opts.armApiVersions ?? ['2022-10-01']
+    }
     const log: LogEntry[] = []
     // Handlers get the services once Azurite is up; no client knows the port before that.
     const ready: { services?: Services } = {}
@@ -203,6 +220,7 @@ function emulatorObject(
       pending: () => svc.faults.pending()
     },
     setLatency: ms => void (svc.settings.latencyMs = ms),
+    settings: svc.settings,
     requestLog: svc.log,
     clearLog: () => void svc.log.splice(0),
     counters: svc.counters,

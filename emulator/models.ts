@@ -1,5 +1,6 @@
 // ARM model registry: containers (derived from their versions), version list with the query
 // options azure-ai-ml uses, version get, and the immutable-but-for-description-and-tags PUT.
+import { randomUUID } from 'node:crypto'
 import { armRoute, systemData } from './arm.js'
 import type { Principal } from './auth.js'
 import type { Ctx, Route } from './http.js'
@@ -27,7 +28,7 @@ function versionResource(ws: string, name: string, v: SeedModelVersion): object 
       properties: v.properties ?? {},
       isArchived: v.isArchived ?? false,
       isAnonymous: false,
-      flavors: null,
+      flavors: v.flavors ?? null,
       provisioningState: 'Succeeded'
     },
     systemData: systemData(
@@ -127,12 +128,17 @@ function listVersions(ctx: Ctx, ws: string): void {
     q.get('$orderBy') ?? q.get('$orderby') ?? 'createdtime desc'
   )
   const skip = intParam(ctx, '$skip', 0)
-  const top = intParam(ctx, '$top', DEFAULT_PAGE) || DEFAULT_PAGE
+  const asked = intParam(ctx, '$top', 0)
+  const top = asked || DEFAULT_PAGE
   const page = sorted.slice(skip, skip + top)
-  // nextLink keeps every filter and the api-version; only $skip moves.
+  // The spec: $top is the "maximum number of records to return". Read as a cap, nothing
+  // follows the first page; read as a page size, nextLink keeps every filter and the
+  // api-version, and only $skip moves.
+  const capped = ctx.svc.settings.topReading === 'cap' && asked > 0
   sendJson(ctx, 200, {
     value: page.map(v => versionResource(ws, name, v)),
-    nextLink: skip + top < sorted.length ? selfLink(ctx, { $skip: String(skip + top) }) : null
+    nextLink:
+      !capped && skip + top < sorted.length ? selfLink(ctx, { $skip: String(skip + top) }) : null
   })
 }
 
@@ -143,6 +149,21 @@ function getVersion(ctx: Ctx, ws: string): void {
   sendJson(ctx, 200, versionResource(ws, name, v))
 }
 
+function flavorsOf(value: unknown): SeedModelVersion['flavors'] {
+  if (value === undefined || value === null) return undefined
+  const ok =
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.values(value as object).every(
+      f =>
+        typeof f === 'object' &&
+        f !== null &&
+        stringMap((f as { data?: unknown }).data, 'flavors.data') !== null
+    )
+  if (!ok) throw new HttpError(400, 'UserError', 'The field flavors must map names to FlavorData.')
+  return value as SeedModelVersion['flavors']
+}
+
 function stringMap(value: unknown, field: string): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined
   const ok =
@@ -151,6 +172,24 @@ function stringMap(value: unknown, field: string): Record<string, string> | unde
     Object.values(value as object).every(v => typeof v === 'string')
   if (!ok) throw new HttpError(400, 'UserError', `The field ${field} must map strings to strings.`)
   return value as Record<string, string>
+}
+
+/**
+ * The modelUri Azure may store instead of the one sent. Recorded for a datastore path
+ * (azure-ai-ml tests/recordings/model/e2etests/test_model.pyTestModeltest_crud_file.json:
+ * `.../datastores/workspaceblobstore/paths/LocalUpload/...` comes back as
+ * `.../resourceGroups/.../paths/ServiceReplicated/<guid>/LocalUpload/...`); for a run artifact
+ * (`azureml://jobs/<run>/outputs/artifacts/paths/<p>`) the resolution to the artifact
+ * store's `ExperimentRun/dcid.<run>/<p>` is *inferred*.
+ */
+export function azureModelUri(ctx: Ctx, uri: string): string {
+  const d = ctx.svc.state.data
+  const scope = `azureml://subscriptions/${d.subscriptionId}/resourceGroups/${d.resourceGroup}/workspaces/${d.workspace.name}/datastores`
+  const job = /^azureml:\/\/jobs\/([^/]+)\/outputs\/artifacts\/paths\/(.+)$/.exec(uri)
+  if (job) return `${scope}/workspaceartifactstore/paths/ExperimentRun/dcid.${job[1]}/${job[2]}`
+  const store = /^azureml:\/\/.*\/datastores\/([^/]+)\/paths\/(.+)$/.exec(uri)
+  if (store) return `${scope}/${store[1]}/paths/ServiceReplicated/${randomUUID()}/${store[2]}`
+  return uri
 }
 
 async function putVersion(ctx: Ctx, who: Principal, ws: string): Promise<void> {
@@ -168,9 +207,11 @@ async function putVersion(ctx: Ctx, who: Principal, ws: string): Promise<void> {
   const properties = stringMap(p.properties, 'properties')
   const description = typeof p.description === 'string' ? p.description : undefined
   const { state } = ctx.svc
+  const modelUri =
+    ctx.svc.settings.modelUriMode === 'azure' ? azureModelUri(ctx, p.modelUri) : p.modelUri
   const existing = state.getModelVersion(name, version)
   if (existing) {
-    if (existing.modelUri !== p.modelUri) {
+    if (existing.modelUri !== modelUri) {
       throw new HttpError(400, 'UserError', 'Asset paths cannot be updated.')
     }
     state.updateModelVersion(name, version, { description, tags: tags ?? existing.tags })
@@ -178,7 +219,8 @@ async function putVersion(ctx: Ctx, who: Principal, ws: string): Promise<void> {
   }
   const stored = state.addModelVersion(name, {
     version,
-    modelUri: p.modelUri,
+    modelUri,
+    flavors: flavorsOf(p.flavors),
     modelType: typeof p.modelType === 'string' ? p.modelType : 'custom_model',
     jobName: typeof p.jobName === 'string' ? p.jobName : undefined,
     description,

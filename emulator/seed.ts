@@ -50,6 +50,8 @@ export interface SeedModelVersion {
   description?: string
   tags?: Record<string, string>
   properties?: Record<string, string>
+  /** MLflow flavors as FlavorData: flavor name → { data: string map } */
+  flavors?: Record<string, { data?: Record<string, string> }>
   isArchived?: boolean
   createdAt?: string
   createdBy?: string

@@ -19,12 +19,23 @@ export interface LogEntry {
   durationMs: number
   bytesIn: number
   fault?: FaultRule['kind']
-  /** ARM's api-version query parameter, when sent (any value is accepted). */
+  /** ARM's api-version query parameter, when sent. */
   apiVersion?: string
+  /** With `logBodies`: JSON bodies of ARM and data-plane calls (SAS signatures redacted). */
+  requestBody?: unknown
+  responseBody?: unknown
 }
 
 export interface ServerSettings {
   latencyMs: number
+  /** Keep JSON request and response bodies in the log (contract tests validate them). */
+  logBodies?: boolean
+  /** `azure`: the model version PUT stores a rewritten modelUri, as Azure may (modes.ts). */
+  modelUriMode?: 'echo' | 'azure'
+  /** How the model versions list reads `$top`: a page size (nextLink) or a cap (no nextLink). */
+  topReading?: 'page' | 'cap'
+  /** ARM api-versions served; any other is refused as ARM does (NoRegisteredProviderFound). */
+  armApiVersions?: string[]
 }
 
 const LOG_LIMIT = 20_000
@@ -82,11 +93,18 @@ export async function startServer(opts: {
       entry.status = finished ? res.statusCode : 0
       entry.durationMs = Date.now() - started
       entry.bytesIn = ctx.bytesIn
+      if (opts.settings.logBodies && (route?.plane === 'arm' || route?.plane === 'dataplane')) {
+        if (ctx.requestText) entry.requestBody = redactedJson(ctx.requestText)
+        if (responseText !== undefined) entry.responseBody = redactedJson(responseText)
+      }
       log.push(entry)
       if (log.length > LOG_LIMIT) log.splice(0, log.length - LOG_LIMIT)
     }
     const end = res.end.bind(res) as (...args: unknown[]) => typeof res
+    let responseText: string | undefined
     res.end = ((...args: unknown[]) => {
+      const chunk = args[0]
+      if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) responseText = chunk.toString()
       record(true)
       return end(...args)
     }) as typeof res.end
@@ -105,6 +123,15 @@ export async function startServer(opts: {
         server.close(() => resolve())
         server.closeAllConnections()
       })
+  }
+}
+
+/** A logged JSON body, with SAS signatures (credentials) cut out of every string. */
+function redactedJson(text: string): unknown {
+  try {
+    return JSON.parse(text.replace(/([?&]sig=)[^&"\\]*/g, '$1REDACTED'))
+  } catch {
+    return undefined
   }
 }
 
@@ -175,6 +202,10 @@ async function applyFault(ctx: Ctx, route: Route, fault: FaultRule): Promise<boo
     await dropConnection(ctx, fault.afterBytes ?? 0)
     return true
   }
+  if (fault.kind === 'lost-answer') {
+    loseAnswer(ctx)
+    return false
+  }
   const status = fault.status ?? 503
   const headers: Record<string, string> = {}
   if (fault.retryAfterSeconds !== undefined)
@@ -187,6 +218,20 @@ async function applyFault(ctx: Ctx, route: Route, fault: FaultRule): Promise<boo
     new HttpError(status, faultCode(route.plane, status), message, headers)
   )
   return true
+}
+
+/**
+ * The request is handled in full (the write is applied), then its answer never reaches the
+ * client: the connection is cut where the response would start.
+ */
+function loseAnswer(ctx: Ctx): void {
+  const cut = (): typeof ctx.res => {
+    ctx.req.socket.destroy()
+    return ctx.res
+  }
+  ctx.res.writeHead = cut as unknown as typeof ctx.res.writeHead
+  ctx.res.write = (() => true) as typeof ctx.res.write
+  ctx.res.end = cut as unknown as typeof ctx.res.end
 }
 
 /** Cuts the socket, optionally only after part of the request body arrived (mid-upload). */

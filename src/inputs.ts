@@ -4,6 +4,7 @@ import path from 'node:path'
 import { Big } from 'big.js'
 import { CLOUDS, isMicrosoftAuthority, type Cloud } from './clouds.js'
 import { InputError } from './errors.js'
+import { readMlflowFlavors, type Flavors } from './mlmodel.js'
 import { listModelFiles, type ModelFiles } from './modelfiles.js'
 import { parseDecimal, type Rule } from './decision.js'
 
@@ -88,6 +89,8 @@ export interface Config {
   rule: Rule
   compareTo: CompareTo
   assetType: AssetType
+  /** From the MLmodel file, for asset-type mlflow_model */
+  flavors?: Flavors
   framework: string
   frameworkVersion?: string
   description?: string
@@ -140,6 +143,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const modelPath = optional(Inputs.ModelPath) ?? 'model.pkl'
   const model = listModelFiles(Inputs.ModelPath, modelPath)
   const artifactPath = parseArtifactPath(optional(Inputs.ArtifactPath) ?? path.basename(model.root))
+  const assetType = oneOf(Inputs.AssetType, ASSET_TYPES, 'custom_model')
+  const flavors =
+    assetType === 'mlflow_model' ? readMlflowFlavors(Inputs.ModelPath, model, modelPath) : undefined
 
   const higherIsBetter = bool(Inputs.HigherIsBetter, true)
   const rule: Rule = {
@@ -163,7 +169,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     modelTypeTag: optional(Inputs.ModelTypeTag) ?? 'best_model',
     rule,
     compareTo: parseCompareTo(optional(Inputs.CompareTo) ?? 'latest'),
-    assetType: oneOf(Inputs.AssetType, ASSET_TYPES, 'custom_model'),
+    assetType,
+    flavors,
     framework: optional(Inputs.Framework) ?? 'ScikitLearn',
     frameworkVersion: optional(Inputs.FrameworkVersion),
     description: optional(Inputs.Description),

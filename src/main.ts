@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import { createCredential } from './auth.js'
-import { artifactExists, artifactUriOf, uploadToRun } from './azureml/artifacts.js'
+import { artifactUriOf, findUpload, uploadToRun } from './azureml/artifacts.js'
 import { explainAccess, type Caller } from './azureml/http.js'
 import {
   findChampion,
@@ -9,9 +9,10 @@ import {
   nextVersion,
   registerVersion,
   registeredBefore,
-  sameUri,
+  holdsRunModel,
   type ChampionLookup,
-  type Registration
+  type Registration,
+  type RunModel
 } from './azureml/models.js'
 import {
   getPipelineRun,
@@ -70,12 +71,14 @@ async function gate(config: Config): Promise<Outcome> {
     readCandidate(ws, run, config)
   )
   warnSkippedVersions(registry.lookup, config)
-  const modelUri = artifactUriOf(run.id, config.artifactPath, config.model)
-  const context: GateContext = { config, ws, run, candidate, modelUri }
-  const uploadedBefore = await core.group('Upload the model to the pipeline run', () =>
-    uploadModel(context)
+  const upload = await core.group('Upload the model to the pipeline run', () =>
+    uploadModel(config, ws, run)
   )
-  if (uploadedBefore) {
+  // Where the model landed: artifact-path, or a sibling when an earlier upload was cut off.
+  const artifactPath = upload.artifactPath ?? config.artifactPath
+  const modelUri = artifactUriOf(run.id, artifactPath, config.model)
+  const context: GateContext = { config, ws, run, candidate, modelUri, artifactPath }
+  if (upload.before) {
     const previous = await previousRegistration(context, registry.lookup)
     if (previous) return previous
   }
@@ -153,15 +156,26 @@ function warnSkippedVersions(lookup: ChampionLookup, config: Config): void {
 }
 
 /**
- * Uploads the model to the pipeline run (a dry run only looks). True when the run already held
- * this exact model: a re-run, so a version may already hold it.
+ * Uploads the model to the pipeline run (a dry run only looks). `before` when the run already
+ * held this exact model: a re-run, so a version may already hold it.
  */
-async function uploadModel({ config, ws, run }: GateContext): Promise<boolean> {
-  if (config.dryRun) return artifactExists(ws, run, config.model, config.artifactPath)
-  const upload = await uploadToRun(ws, run, config.model, config.artifactPath)
+async function uploadModel(
+  config: Config,
+  ws: Workspace,
+  run: RunInfo
+): Promise<{ before: boolean; artifactPath?: string }> {
+  if (config.dryRun) {
+    const found = await findUpload(ws, run, config.model, config.artifactPath)
+    return { before: found !== undefined, artifactPath: found }
+  }
+  const upload = await uploadToRun(ws, run, config.model, config.artifactPath, core.info)
   const reused = upload.reused ? ` (${upload.reused} already there with the same content)` : ''
   core.info(`${upload.files} file(s), ${upload.bytes} bytes at ${upload.artifactUri}${reused}`)
-  return upload.reused === upload.files
+  return { before: upload.reused === upload.files, artifactPath: upload.artifactPath }
+}
+
+function runModelOf({ run, artifactPath, modelUri }: GateContext): RunModel {
+  return { runId: run.id, artifactPath, modelUri }
 }
 
 /** A re-run's outcome: the version that already holds this run's model, if there is one. */
@@ -169,9 +183,15 @@ async function previousRegistration(
   context: GateContext,
   lookup: ChampionLookup
 ): Promise<Outcome | undefined> {
-  const { config, ws, run, candidate, modelUri } = context
+  const { config, ws, candidate } = context
   const { modelName, metric } = config
-  const existing = await findVersionHolding(ws, modelName, metric, run.id, modelUri, lookup.history)
+  const existing = await findVersionHolding(
+    ws,
+    modelName,
+    metric,
+    runModelOf(context),
+    lookup.history
+  )
   if (!existing) return undefined
   // Report the champion it was compared against then, as the first run did.
   const then =
@@ -200,18 +220,26 @@ async function previousRegistration(
  * number is tried, a bounded number of times.
  */
 async function decideAndRegister(context: GateContext, registry: Registry): Promise<Outcome> {
-  const { config, ws, run, candidate, modelUri } = context
+  const { config, ws, candidate } = context
+  const model = runModelOf(context)
   let { lookup, nextVersion: version } = registry
   for (let attempt = 1; ; attempt++) {
     const decision = decide(candidate.value, lookup.champion, config.rule, config.force)
     core.info(decision.why)
     if (!decision.register || config.dryRun) return buildOutcome(context, decision, lookup)
     const registration = registrationFor(context, decision)
-    const result = await registerVersion(ws, config.modelName, version, registration, config.metric)
+    const result = await registerVersion(
+      ws,
+      config.modelName,
+      version,
+      registration,
+      config.metric,
+      model
+    )
     if (result.kind === 'registered') return buildOutcome(context, decision, lookup, result.version)
     // Taken: by an earlier attempt of ours whose answer was lost, or by a rival run.
     const holder = await getVersion(ws, config.modelName, version, config.metric)
-    if (holder?.jobName === run.id && sameUri(holder.modelUri, modelUri)) {
+    if (holder && holdsRunModel(holder, model)) {
       return buildOutcome(context, decision, lookup, holder)
     }
     if (attempt >= REGISTER_ATTEMPTS) {
@@ -242,6 +270,7 @@ function registrationFor(
   return {
     modelUri,
     modelType: config.assetType,
+    ...(config.flavors ? { flavors: config.flavors } : {}),
     jobName: run.id,
     description:
       config.description ??

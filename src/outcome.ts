@@ -24,6 +24,8 @@ export interface GateContext {
   candidate: Candidate
   /** azureml://jobs/<run>/outputs/artifacts/paths/<artifact-path> */
   modelUri: string
+  /** Where the model landed in the run: artifact-path, or a sibling after an interrupted upload */
+  artifactPath: string
 }
 
 /** Everything the gate concluded: what report.ts turns into outputs and a summary. */

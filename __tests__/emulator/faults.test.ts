@@ -1,6 +1,6 @@
 // Fault injection, latency, the request log and the admin API, seen through the real clients.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { BlockBlobClient } from '@azure/storage-blob'
+import { AnonymousCredential, BlockBlobClient, newPipeline } from '@azure/storage-blob'
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning'
 import type { Emulator } from '../../emulator/index.js'
 import { armClient, armUrl, bearer, call, historyUrl, secretCredential, start } from './helpers.js'
@@ -132,6 +132,33 @@ describe('drop and delay faults', () => {
     const again = Date.now()
     await call(historyUrl(emu, '/runs/iris-train-001/children'), { token })
     expect(Date.now() - again).toBeLessThan(250)
+  })
+})
+
+describe('lost-answer faults', () => {
+  it('applies the write, then cuts the connection before the answer', async () => {
+    emu.faults.add({ route: 'history.artifacts.metadata', kind: 'lost-answer', times: 1 })
+    const url = historyUrl(emu, '/experiments/iris/runs/iris-train-002/artifacts/batch/metadata')
+    const body = { paths: [{ path: 'lost/answer.pkl' }] }
+    await expect(call(url, { method: 'POST', token, body })).rejects.toThrow()
+    expect(emu.state.artifact('iris-train-002', 'lost/answer.pkl')).toBeDefined()
+    expect(emu.requestLog.at(-1)).toMatchObject({
+      route: 'history.artifacts.metadata',
+      status: 0,
+      fault: 'lost-answer'
+    })
+    // The client's retry finds the write already made.
+    const again = await call(url, { method: 'POST', token, body })
+    expect(again.json.errors['lost/answer.pkl'].error.message).toMatch(/already exists/)
+  })
+
+  it('applies a blob write through the proxy before the answer is lost', async () => {
+    const sas = await uploadUrl('iris-train-002', 'lost/blob.bin')
+    emu.faults.add({ route: 'blob.put', kind: 'lost-answer', times: 1 })
+    const pipeline = newPipeline(new AnonymousCredential(), { retryOptions: { maxTries: 1 } })
+    const blob = new BlockBlobClient(sas, pipeline)
+    await expect(blob.upload('bytes', 5)).rejects.toThrow()
+    expect((await emu.readArtifact('iris-train-002', 'lost/blob.bin')).toString()).toBe('bytes')
   })
 })
 

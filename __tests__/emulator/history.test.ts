@@ -108,12 +108,16 @@ describe('artifacts', () => {
     expect(emu.requestLog.every(e => !e.path.includes('?') && !e.path.includes('sig='))).toBe(true)
   })
 
-  it('reports an existing path under errors with no content URI', async () => {
+  it('reports an existing path under errors, as an ErrorResponse, with no content URI', async () => {
     const res = await metadata('iris-train-001', ['model/model.pkl', 'model/new.txt'])
-    expect(res.json.errors['model/model.pkl']).toEqual({
-      code: 'UserError',
-      message:
-        'Resource Conflict: ArtifactId ExperimentRun/dcid.iris-train-001/model/model.pkl already exists.'
+    // run-history.json: BatchArtifactContentInformationResult.errors maps to ErrorResponse.
+    expect(res.json.errors['model/model.pkl']).toMatchObject({
+      error: {
+        code: 'UserError',
+        message:
+          'Resource Conflict: ArtifactId ExperimentRun/dcid.iris-train-001/model/model.pkl already exists.'
+      },
+      correlation: expect.any(Object)
     })
     expect(res.json.artifactContentInformation['model/model.pkl']).toBeUndefined()
     expect(res.json.artifactContentInformation['model/new.txt'].contentUri).toBeTruthy()

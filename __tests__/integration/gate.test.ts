@@ -281,8 +281,9 @@ describe('the gate against the workspace emulator', () => {
   test('a folder model keeps its layout and registers with a trailing slash', async () => {
     const model = ws.unique('folder')
     const run = ws.addRun({ tags: { best_model: 'MLP', accuracy: '0.9' } })
+    const mlmodel = 'flavors:\n  python_function:\n    loader_module: mlflow.sklearn\n'
     const folder = ws.model({
-      MLmodel: 'flavors: {}',
+      MLmodel: mlmodel,
       'model/model.pkl': 'weights',
       'conda.yaml': 'deps'
     })
@@ -301,14 +302,13 @@ describe('the gate against the workspace emulator', () => {
     })
     expect(ws.versions(model)[0]).toMatchObject({
       modelType: 'mlflow_model',
-      modelUri: `azureml://jobs/${run}/outputs/artifacts/paths/outputs/mlflow/`
+      modelUri: `azureml://jobs/${run}/outputs/artifacts/paths/outputs/mlflow/`,
+      flavors: { python_function: { data: { loader_module: 'mlflow.sklearn' } } }
     })
     expect((await ws.emu.readArtifact(run, 'outputs/mlflow/model/model.pkl')).toString()).toBe(
       'weights'
     )
-    expect((await ws.emu.readArtifact(run, 'outputs/mlflow/MLmodel')).toString()).toBe(
-      'flavors: {}'
-    )
+    expect((await ws.emu.readArtifact(run, 'outputs/mlflow/MLmodel')).toString()).toBe(mlmodel)
   })
 
   test('dry-run writes nothing', async () => {

@@ -147,7 +147,7 @@ describe('idempotent re-runs', () => {
     rel.tally.survivedByRerun += rel.faultCount() - before - rerun.faults
   })
 
-  test('an upload cut off half-way: the re-run says so precisely, and another artifact-path completes it', async () => {
+  test('an upload cut off half-way: the re-run completes by itself at the next free sibling path', async () => {
     const { ws } = rel
     const model = ws.unique('interrupted')
     const runId = ws.addRun({ tags: { accuracy: '0.9', best_model: 'RF' } })
@@ -167,22 +167,36 @@ describe('idempotent re-runs', () => {
     expect(killed.exitCode).not.toBe(0)
     expect(ws.emu.state.listArtifacts(runId)).toHaveLength(1)
 
+    // No workflow edit: model.pkl stays empty for good, the model goes to model.1.pkl.
     const rerun = await rel.gate(inputs)
-    expect(rerun.exitCode).toBe(1)
-    expect(rerun.error).toMatch(
-      new RegExp(
-        `Artifact model.pkl exists in run ${runId} but has no content: an earlier upload to it was interrupted.*set artifact-path to another path \\(e.g. model-2.pkl\\)`
-      )
-    )
-    expect(ws.versions(model)).toHaveLength(0)
-
-    const completed = await rel.gate({ ...inputs, 'artifact-path': 'model-2.pkl' })
-    expect(completed.error).toBeUndefined()
-    expect(completed.outputs).toMatchObject({
+    expect(rerun.error).toBeUndefined()
+    expect(rerun.stdout).toMatch(/model\.pkl of run .* has no content .* trying model\.1\.pkl/)
+    expect(rerun.outputs).toMatchObject({
       registered: 'true',
-      'artifact-uri': `azureml://jobs/${runId}/outputs/artifacts/paths/model-2.pkl`
+      reason: 'first',
+      'artifact-uri': `azureml://jobs/${runId}/outputs/artifacts/paths/model.1.pkl`
     })
-    rel.tally.survivedByRerun += rel.faultCount() - before - rerun.faults - completed.faults
+    expect((await ws.emu.readArtifact(runId, 'model.1.pkl')).toString()).toBe('interrupted bytes')
+
+    // The next re-run finds the model where it landed, and the version that holds it.
+    const mark = ws.emu.requestLog.length
+    const again = await rel.gate(inputs)
+    expect(again.error).toBeUndefined()
+    expect(again.outputs).toMatchObject({
+      registered: 'true',
+      reason: 'already-registered',
+      'model-version': rerun.outputs['model-version'],
+      'artifact-uri': rerun.outputs['artifact-uri']
+    })
+    expect(ws.emu.requestLog.slice(mark).filter(e => BYTE_WRITES.test(e.route))).toEqual([])
+    expect(ws.versions(model)).toHaveLength(1)
+    // A dry run only looks, and finds it there too.
+    const dry = await rel.gate({ ...inputs, 'dry-run': 'true' })
+    expect(dry.outputs).toMatchObject({
+      reason: 'already-registered',
+      'model-version': rerun.outputs['model-version']
+    })
+    rel.tally.survivedByRerun += rel.faultCount() - before - rerun.faults - again.faults
   })
 
   test('an artifact with other bytes at the same path is refused, naming the fix', async () => {

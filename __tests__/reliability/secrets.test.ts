@@ -137,12 +137,13 @@ describe('secrets are never printed', () => {
     )
     expect(runs[1].error).toMatch(
       new RegExp(
-        `^Upload artifact model.pkl to run ${runId} failed with HTTP 403: .*set artifact-path to another path \\(e.g. model-2.pkl\\) before re-running.$`
+        `^Upload artifact model.pkl to run ${runId} failed with HTTP 403: .*a re-run uploads the model to the next free path \\(model.1.pkl\\).$`
       )
     )
-    // Following that advice completes the job.
-    const fixed = await rel.gate({ ...runs[1].inputs, 'artifact-path': 'model-2.pkl' }, LOUD)
+    // A plain re-run completes the job, at that path.
+    const fixed = await rel.gate(runs[1].inputs, LOUD)
     expect(fixed.error).toBeUndefined()
+    expect(fixed.outputs['artifact-uri']).toMatch(/\/paths\/model\.1\.pkl$/)
     expectNoLeak(fixed)
     // An OIDC exchange that Entra refuses (the federated credential names another audience).
     const { inputs, env } = oidc()

@@ -7,10 +7,14 @@ import type { Workspace } from './workspace.js'
 
 /**
  * The model as an artifact of the pipeline run, so the registered model links back to how it
- * was built. Run artifacts are immutable: a path that already exists is reused when its bytes
- * are the same (a re-run), and is an error otherwise.
+ * was built. Run artifacts are immutable and run history hands out no write access to an
+ * existing one, so an upload that was cut off leaves an empty artifact behind for good: the
+ * model then goes to the next free sibling path (model.pkl → model.1.pkl), where a re-run
+ * finds it again by walking the same sequence.
  */
 export interface UploadResult {
+  /** Where the model landed in the run: artifact-path, or a sibling of it */
+  artifactPath: string
   artifactUri: string
   files: number
   bytes: number
@@ -19,134 +23,209 @@ export interface UploadResult {
 }
 
 interface ContentInformation {
-  contentUri?: string
+  contentUri?: string | null
+}
+
+/** run-history.json ErrorResponse: a RootError under `error`, plus correlation details. */
+interface ErrorResponse {
+  error?: { code?: string | null; message?: string | null } | null
 }
 
 interface BatchMetadata {
-  artifactContentInformation?: Record<string, ContentInformation>
-  errors?: Record<string, { code?: string; message?: string }>
+  artifactContentInformation?: Record<string, ContentInformation> | null
+  errors?: Record<string, ErrorResponse> | null
 }
 
-/** Paths per metadata call: a folder of thousands of files still takes few round trips. */
-const PATHS_PER_CALL = 500
+/** Paths per metadata call: the batch size of the official clients. */
+export const PATHS_PER_CALL = 50
 const FILE_CONCURRENCY = 4
+/** Sibling paths tried after interrupted uploads, before asking for another artifact-path. */
+const MAX_SIBLINGS = 20
+
+type Target = { file: ModelFiles['files'][number]; path: string }
+type Existing = 'same' | 'empty' | 'different'
 
 export function artifactUriOf(runId: string, artifactPath: string, model: ModelFiles): string {
   return `azureml://jobs/${runId}/outputs/artifacts/paths/${artifactPath}${model.kind === 'folder' ? '/' : ''}`
+}
+
+/** The n-th sibling of an artifact path: model.pkl → model.1.pkl, model (a folder) → model.1. */
+export function siblingPath(artifactPath: string, n: number, kind: ModelFiles['kind']): string {
+  if (n === 0) return artifactPath
+  const slash = artifactPath.lastIndexOf('/')
+  const [dir, base] = [artifactPath.slice(0, slash + 1), artifactPath.slice(slash + 1)]
+  const dot = kind === 'file' ? base.lastIndexOf('.') : -1
+  return dot > 0 ? `${dir}${base.slice(0, dot)}.${n}${base.slice(dot)}` : `${dir}${base}.${n}`
 }
 
 export async function uploadToRun(
   ws: Workspace,
   run: RunInfo,
   model: ModelFiles,
-  artifactPath: string
+  artifactPath: string,
+  log: (message: string) => void = () => undefined
 ): Promise<UploadResult> {
   const runUrl = await runUrlOf(ws, run)
-  const targets = model.files.map(file => ({ file, path: pathInRun(artifactPath, file) }))
+  for (let n = 0; n <= MAX_SIBLINGS; n++) {
+    const path = siblingPath(artifactPath, n, model.kind)
+    const outcome = await uploadAt(ws, runUrl, run, model, path)
+    if ('reused' in outcome) {
+      return {
+        artifactPath: path,
+        artifactUri: artifactUriOf(run.id, path, model),
+        files: model.files.length,
+        bytes: model.totalBytes,
+        reused: outcome.reused
+      }
+    }
+    log(
+      `Artifact ${outcome.empty} of run ${run.id} has no content (an earlier upload to it was interrupted, and run artifacts cannot be rewritten); trying ${siblingPath(artifactPath, n + 1, model.kind)}`
+    )
+  }
+  throw new UserError(
+    `Artifact ${artifactPath} of run ${run.id} and its ${MAX_SIBLINGS} sibling paths all hold interrupted uploads; set artifact-path to another path.`
+  )
+}
+
+/** Uploads the model at one path, or names the empty artifact that rules that path out. */
+async function uploadAt(
+  ws: Workspace,
+  runUrl: string,
+  run: RunInfo,
+  model: ModelFiles,
+  artifactPath: string
+): Promise<{ reused: number } | { empty: string }> {
+  const targets: Target[] = model.files.map(file => ({
+    file,
+    path: pathInRun(artifactPath, file)
+  }))
   let reused = 0
   for (let start = 0; start < targets.length; start += PATHS_PER_CALL) {
     const batch = targets.slice(start, start + PATHS_PER_CALL)
-    const { status, body } = await ws.dataPlane.send<BatchMetadata>(
-      `Create artifacts in run ${run.id}`,
-      {
-        method: 'POST',
-        url: `${runUrl}/artifacts/batch/metadata`,
-        body: { paths: batch.map(target => ({ path: target.path })) }
-      }
+    const created = await createArtifacts(ws, runUrl, run, batch)
+    const existing = batch.filter(target => !created.has(target.path))
+    const states = await mapLimit(existing, FILE_CONCURRENCY, target =>
+      existingContent(ws, runUrl, run.id, target)
     )
-    if (status === 404) {
+    const empty = existing.find((_, i) => states[i] === 'empty')
+    if (empty) return { empty: empty.path }
+    const different = existing.find((_, i) => states[i] === 'different')
+    if (different) {
       throw new UserError(
-        `Run '${run.id}' (experiment '${run.experimentName}') was not found in run history.`
+        `Artifact ${different.path} already exists in run ${run.id} with different content; set artifact-path to another path (e.g. ${siblingPath(artifactPath, 1, model.kind)}).`
       )
     }
-    await forEachLimit(batch, FILE_CONCURRENCY, async ({ file, path }) => {
-      const contentUri = body?.artifactContentInformation?.[path]?.contentUri
-      if (contentUri) {
-        await uploadFile(file.absolutePath, file.size, contentUri).catch(error => {
-          const failure = callError(`Upload artifact ${path} to run ${run.id}`, error, {
-            viaSas: true
-          })
-          throw interrupted(failure, path)
+    reused += existing.length
+    const fresh = batch.filter(target => created.has(target.path))
+    await mapLimit(fresh, FILE_CONCURRENCY, ({ file, path }) =>
+      uploadFile(file.absolutePath, file.size, created.get(path)!).catch(error => {
+        const failure = callError(`Upload artifact ${path} to run ${run.id}`, error, {
+          viaSas: true
         })
-        return
-      }
-      const error = body?.errors?.[path]
-      if (!error || !/already exists|conflict/i.test(error.message ?? error.code ?? '')) {
-        throw new UserError(
-          `Run history refused artifact '${path}' in run ${run.id}: ${error?.message ?? 'no content URI'}.`
-        )
-      }
-      await checkSameContent(ws, runUrl, run.id, path, file.absolutePath, file.size)
-      reused++
-    })
+        throw interrupted(failure, path, siblingPath(artifactPath, 1, model.kind))
+      })
+    )
   }
-  return {
-    artifactUri: artifactUriOf(run.id, artifactPath, model),
-    files: targets.length,
-    bytes: model.totalBytes,
-    reused
+  return { reused }
+}
+
+/**
+ * Creates the batch's artifacts: the write SAS of each new one. A path that exists already
+ * comes back under `errors` (an ErrorResponse); any other refusal is an error.
+ */
+async function createArtifacts(
+  ws: Workspace,
+  runUrl: string,
+  run: RunInfo,
+  batch: Target[]
+): Promise<Map<string, string>> {
+  const { status, body } = await ws.dataPlane.send<BatchMetadata>(
+    `Create artifacts in run ${run.id}`,
+    {
+      method: 'POST',
+      url: `${runUrl}/artifacts/batch/metadata`,
+      body: { paths: batch.map(target => ({ path: target.path })) }
+    }
+  )
+  if (status === 404) {
+    throw new UserError(
+      `Run '${run.id}' (experiment '${run.experimentName}') was not found in run history.`
+    )
   }
+  const created = new Map<string, string>()
+  for (const { path } of batch) {
+    const contentUri = ownEntry(body?.artifactContentInformation, path)?.contentUri
+    if (contentUri) {
+      created.set(path, contentUri)
+      continue
+    }
+    const error = ownEntry(body?.errors, path)?.error
+    const said = error?.message ?? error?.code ?? ''
+    if (!error || !/already exists|conflict/i.test(said)) {
+      throw new UserError(
+        `Run history refused artifact '${path}' in run ${run.id}: ${said || 'no content URI'}.`
+      )
+    }
+  }
+  return created
 }
 
 /** An existing artifact is ours only if its size and MD5 match the local file. */
-async function checkSameContent(
+async function existingContent(
   ws: Workspace,
   runUrl: string,
   runId: string,
-  path: string,
-  localPath: string,
-  size: number
-): Promise<void> {
+  { file, path }: Target
+): Promise<Existing> {
   const info = await contentInformation(ws, runUrl, runId, path)
-  const contentUri = info.body?.contentUri
+  const contentUri = info.status === 404 ? undefined : info.body?.contentUri
   const existing = contentUri
     ? await blobContent(contentUri).catch(error => {
         throw callError(`Read artifact ${path} of run ${runId}`, error, { viaSas: true })
       })
     : undefined
   // Created, but its bytes never landed: the upload that created it was interrupted (or its
-  // answer was lost and the request retried). No write access is handed out for an existing
-  // artifact, so that path cannot be completed.
-  if (!existing || (existing.size === 0 && size > 0)) {
-    throw new UserError(
-      `Artifact ${path} exists in run ${runId} but has no content: an earlier upload to it was interrupted, and run artifacts cannot be rewritten; set artifact-path to another path (e.g. ${another(path)}).`
-    )
-  }
+  // answer was lost and the request retried).
+  if (!existing || (existing.size === 0 && file.size > 0)) return 'empty'
   const same =
-    existing.size === size && existing.md5 !== '' && existing.md5 === (await fileMd5(localPath))
-  if (!same) {
-    throw new UserError(
-      `Artifact ${path} already exists in run ${runId} with different content; set artifact-path to another path (e.g. ${another(path)}).`
-    )
-  }
+    existing.size === file.size &&
+    existing.md5 !== '' &&
+    existing.md5 === (await fileMd5(file.absolutePath))
+  return same ? 'same' : 'different'
 }
 
-/** A sibling path for the advice: model.pkl → model-2.pkl. */
-function another(path: string): string {
-  return path.replace(/(\.[^./]*)?$/, '-2$1')
-}
-
-/** An upload that failed leaves the artifact created but empty: say what a re-run needs. */
-function interrupted(failure: AzureCallError, path: string): AzureCallError {
+/** An upload that failed leaves the artifact created but empty: say what a re-run does. */
+function interrupted(failure: AzureCallError, path: string, next: string): AzureCallError {
   return new AzureCallError(
     failure.operation,
     failure.status,
-    `${failure.message} The run keeps artifact ${path} without content, and run artifacts cannot be rewritten: set artifact-path to another path (e.g. ${another(path)}) before re-running.`,
+    `${failure.message} The run keeps artifact ${path} without content (run artifacts cannot be rewritten); a re-run uploads the model to the next free path (${next}).`,
     failure.detail,
     failure.grant
   )
 }
 
-/** Whether the run already holds this model's first file (for dry-run's re-run detection). */
-export async function artifactExists(
+/**
+ * Where an earlier run of this step uploaded this model, looking only (for dry-run): the first
+ * path of the sibling sequence whose first file holds the same bytes.
+ */
+export async function findUpload(
   ws: Workspace,
   run: RunInfo,
   model: ModelFiles,
   artifactPath: string
-): Promise<boolean> {
-  const path = pathInRun(artifactPath, model.files[0])
-  const info = await contentInformation(ws, await runUrlOf(ws, run), run.id, path)
-  return info.status !== 404 && Boolean(info.body?.contentUri)
+): Promise<string | undefined> {
+  const runUrl = await runUrlOf(ws, run)
+  for (let n = 0; n <= MAX_SIBLINGS; n++) {
+    const path = siblingPath(artifactPath, n, model.kind)
+    const first = { file: model.files[0], path: pathInRun(path, model.files[0]) }
+    const info = await contentInformation(ws, runUrl, run.id, first.path)
+    if (info.status === 404) return undefined
+    const state = await existingContent(ws, runUrl, run.id, first)
+    if (state === 'same') return path
+    if (state === 'different') return undefined
+  }
+  return undefined
 }
 
 /** Run history's URL of one run, under which its artifacts live. */
@@ -168,14 +247,24 @@ function contentInformation(ws: Workspace, runUrl: string, runId: string, path: 
   })
 }
 
-async function forEachLimit<T>(
+/** A map entry of a service answer, never an inherited member. */
+function ownEntry<T>(map: Record<string, T> | null | undefined, key: string): T | undefined {
+  return map && Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined
+}
+
+async function mapLimit<T, R>(
   items: T[],
   limit: number,
-  work: (item: T) => Promise<void>
-): Promise<void> {
+  work: (item: T) => Promise<R>
+): Promise<R[]> {
+  const results: R[] = new Array(items.length)
   let next = 0
   const worker = async () => {
-    while (next < items.length) await work(items[next++])
+    while (next < items.length) {
+      const i = next++
+      results[i] = await work(items[i])
+    }
   }
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
 }

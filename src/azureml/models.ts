@@ -1,4 +1,4 @@
-import type { ModelVersion } from '@azure/arm-machinelearning'
+import { getContinuationToken, type ModelVersion } from '@azure/arm-machinelearning'
 import type { Big } from 'big.js'
 import { parseDecimal } from '../decision.js'
 import type { CompareTo } from '../inputs.js'
@@ -12,6 +12,9 @@ export interface VersionInfo {
   jobName?: string
   modelUri?: string
   createdAt?: string
+  /** The gate's own immutable properties (GATE_PROPERTIES): whose model this version holds */
+  gateRunId?: string
+  gateArtifactPath?: string
   /** The metric property, parsed; undefined when absent or not a number */
   value?: Big
   rawValue?: string
@@ -31,6 +34,16 @@ export interface ChampionLookup {
 export const HISTORY_SIZE = 20
 
 /**
+ * Properties the gate writes on every version it registers. Version properties are immutable
+ * and echoed as sent, unlike modelUri (the service may rewrite it), so they tell a re-run, an
+ * answer that was lost and a race which version holds this run's model.
+ */
+export const GATE_PROPERTIES = {
+  runId: 'gate.run_id',
+  artifactPath: 'gate.artifact_path'
+} as const
+
+/**
  * The version to beat. `latest`: the newest version with a numeric score; `best`: the best
  * score of all; `tag:K=V`: the newest version with that tag. One page of the newest versions
  * usually answers, so only `best` reads every page.
@@ -44,13 +57,13 @@ export async function findChampion(
   /** Only versions registered before this one count: the champion it was compared against */
   before?: VersionInfo
 ): Promise<ChampionLookup> {
-  const newest = listVersions(ws, modelName, metric, {}, before)
+  const newest = listVersions(ws, modelName, metric, { top: HISTORY_SIZE }, before)
   if (compareTo.kind === 'tag') {
     const tagged = listVersions(
       ws,
       modelName,
       metric,
-      { tags: `${compareTo.key}=${compareTo.value}` },
+      { tags: `${compareTo.key}=${compareTo.value}`, top: HISTORY_SIZE },
       before
     )
     const [history, withTag] = await Promise.all([
@@ -63,7 +76,8 @@ export async function findChampion(
     const { scored, skipped } = await firstScored(newest, HISTORY_SIZE, 1)
     return { champion: scored[0], history: scored, skipped }
   }
-  const all = await firstScored(newest, Infinity)
+  // Every version matters: no $top, every page.
+  const all = await firstScored(listVersions(ws, modelName, metric, {}, before), Infinity)
   let best: ScoredVersion | undefined
   for (const version of all.scored) {
     // Newest first, so an equal score keeps the newer version.
@@ -103,25 +117,47 @@ async function firstScored(
   return { scored, skipped }
 }
 
+/**
+ * Versions, newest first, page by page. The spec calls `$top` the "maximum number of records
+ * to return": a service may read it as a page size (nextLink to more) or as a cap on the whole
+ * listing (no nextLink). So a full page without a nextLink is read on without `$top`, skipping
+ * what was already seen, for callers that want more.
+ */
 async function* listVersions(
   ws: Workspace,
   modelName: string,
   metric: string,
-  filter: { tags?: string },
+  filter: { tags?: string; top?: number },
   before?: VersionInfo
 ): AsyncIterable<VersionInfo[]> {
+  const seen = new Set<string>()
+  for (const top of filter.top ? [filter.top, undefined] : [undefined]) {
+    let last: { size: number; more: boolean } | undefined
+    for await (const page of versionPages(ws, modelName, { tags: filter.tags, top })) {
+      last = { size: page.length, more: Boolean(getContinuationToken(page)) }
+      const fresh = page.filter(version => !seen.has(version.name ?? ''))
+      for (const version of fresh) seen.add(version.name ?? '')
+      const versions = fresh.map(version => toVersionInfo(version, metric))
+      yield before ? versions.filter(version => registeredBefore(version, before)) : versions
+    }
+    if (!top || !last || last.more || last.size < top) return
+  }
+}
+
+async function* versionPages(
+  ws: Workspace,
+  modelName: string,
+  options: { tags?: string; top?: number }
+): AsyncIterable<ModelVersion[]> {
+  const query = { orderBy: 'createdtime desc', ...(options.tags ? { tags: options.tags } : {}) }
   const pages = ws.arm.modelVersions
     .list(ws.ref.resourceGroup, ws.ref.workspaceName, modelName, {
-      orderBy: 'createdtime desc',
-      top: HISTORY_SIZE,
-      ...filter
+      ...query,
+      ...(options.top ? { top: options.top } : {})
     })
     .byPage()
   try {
-    for await (const page of pages) {
-      const versions = page.map(version => toVersionInfo(version, metric))
-      yield before ? versions.filter(version => registeredBefore(version, before)) : versions
-    }
+    yield* pages
   } catch (error) {
     // A model that was never registered lists as 404 on some API versions.
     if (callError('List model versions', error).status === 404) return
@@ -148,9 +184,19 @@ export function toVersionInfo(version: ModelVersion, metric: string): VersionInf
     jobName: version.properties?.jobName,
     modelUri: version.properties?.modelUri,
     createdAt: isoDate(version.systemData?.createdAt),
+    gateRunId: ownString(version.properties?.properties, GATE_PROPERTIES.runId),
+    gateArtifactPath: ownString(version.properties?.properties, GATE_PROPERTIES.artifactPath),
     value: parseDecimal(rawValue ?? undefined),
     rawValue: rawValue ?? undefined
   }
+}
+
+function ownString(
+  map: Record<string, string | null> | null | undefined,
+  key: string
+): string | undefined {
+  const value = map && Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined
+  return typeof value === 'string' ? value : undefined
 }
 
 function isoDate(date: Date | undefined): string | undefined {
@@ -176,29 +222,47 @@ export async function nextVersion(ws: Workspace, modelName: string): Promise<str
   }
 }
 
-/** A version of this model that already holds this run's artifact, newest first. */
+/** What identifies this run's model: the run, and where its model landed in the run. */
+export interface RunModel {
+  runId: string
+  artifactPath: string
+  /** As sent; only for versions registered before the gate wrote GATE_PROPERTIES */
+  modelUri: string
+}
+
+/**
+ * Whether a version holds this run's model: by the gate's own properties, never by the
+ * service's echo of modelUri. Versions without them (registered by an earlier release of
+ * the gate) are matched as before, by jobName and the URI as sent.
+ */
+export function holdsRunModel(version: VersionInfo, model: RunModel): boolean {
+  if (version.gateArtifactPath !== undefined) {
+    return (
+      (version.gateRunId ?? version.jobName) === model.runId &&
+      version.gateArtifactPath === model.artifactPath
+    )
+  }
+  const trim = (uri: string | undefined) => (uri ?? '').replace(/\/+$/, '')
+  return version.jobName === model.runId && trim(version.modelUri) === trim(model.modelUri)
+}
+
+/** A version of this model that already holds this run's model, newest first. */
 export async function findVersionHolding(
   ws: Workspace,
   modelName: string,
   metric: string,
-  jobName: string,
-  modelUri: string,
+  model: RunModel,
   seen: VersionInfo[]
 ): Promise<VersionInfo | undefined> {
-  const holds = (version: VersionInfo) =>
-    version.jobName === jobName && sameUri(version.modelUri, modelUri)
+  const holds = (version: VersionInfo) => holdsRunModel(version, model)
   const known = seen.find(holds)
   if (known) return known
+  // Every version matters: no $top, every page.
   for await (const page of listVersions(ws, modelName, metric, {})) {
     const found = page.find(holds)
     if (found) return found
   }
   return undefined
-}
-
-/** Model URIs of a folder may or may not end in '/'. */
-export function sameUri(a: string | undefined, b: string): boolean {
-  return (a ?? '').replace(/\/+$/, '') === b.replace(/\/+$/, '')
 }
 
 export interface Registration {
@@ -208,6 +272,8 @@ export interface Registration {
   description: string
   tags: Record<string, string>
   properties: Record<string, string>
+  /** MLflow flavors from the MLmodel file, as FlavorData: name → { data: string map } */
+  flavors?: Record<string, { data: Record<string, string> }>
 }
 
 export type RegisterOutcome =
@@ -224,7 +290,8 @@ export async function registerVersion(
   modelName: string,
   version: string,
   registration: Registration,
-  metric: string
+  metric: string,
+  model: RunModel
 ): Promise<RegisterOutcome> {
   try {
     const created = await ws.arm.modelVersions.createOrUpdate(
@@ -232,13 +299,20 @@ export async function registerVersion(
       ws.ref.workspaceName,
       modelName,
       version,
-      { properties: { ...registration, isArchived: false } }
+      {
+        properties: {
+          ...registration,
+          properties: {
+            ...registration.properties,
+            [GATE_PROPERTIES.runId]: model.runId,
+            [GATE_PROPERTIES.artifactPath]: model.artifactPath
+          },
+          isArchived: false
+        }
+      }
     )
     const info = toVersionInfo(created, metric)
-    if (info.jobName !== registration.jobName || !sameUri(info.modelUri, registration.modelUri)) {
-      return { kind: 'taken' }
-    }
-    return { kind: 'registered', version: info }
+    return holdsRunModel(info, model) ? { kind: 'registered', version: info } : { kind: 'taken' }
   } catch (error) {
     const failure = callError(`Register version ${version} of model ${modelName}`, error)
     if (
