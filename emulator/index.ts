@@ -12,6 +12,7 @@ import { entraRoutes } from './entra.js'
 import { createFaults, type Faults } from './faults.js'
 import { githubRoutes } from './github.js'
 import { historyRoutes } from './history.js'
+import { mlflowRoutes } from './mlflow.js'
 import { modelRoutes } from './models.js'
 import type { Seed, SeedClient } from './seed.js'
 import { startServer, type LogEntry, type ServerSettings } from './server.js'
@@ -21,7 +22,14 @@ import { ensureCertificates, trustCertificateInProcess } from './tls.js'
 
 export type { ArtifactProperties, Counters, Faults, LogEntry, Seed, SeedClient, State }
 export type { FaultRule } from './faults.js'
-export type { SeedJob, SeedChildRun, SeedModel, SeedModelVersion, Role } from './seed.js'
+export type {
+  SeedJob,
+  SeedChildRun,
+  SeedMlflow,
+  SeedModel,
+  SeedModelVersion,
+  Role
+} from './seed.js'
 export { trustCertificateInProcess } from './tls.js'
 export { irisSeedPath } from './seed.js'
 
@@ -114,6 +122,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         ...armRoutes,
         ...modelRoutes,
         ...historyRoutes,
+        ...mlflowRoutes,
         ...blobRoutes,
         ...adminRoutes
       ],

@@ -20,6 +20,9 @@ const outcome = (overrides: Partial<Outcome> = {}): Outcome => ({
   improvement: '0.0133',
   modelType: 'SVC',
   runId: 'pj3',
+  metricSource: 'mlflow-metric',
+  metricRunId: 'pj3_train',
+  championNote: '',
   tagsSource: 'pj3_train',
   history: [
     { version: '2', value: '0.9667' },
@@ -97,6 +100,8 @@ describe('decisionRecord', () => {
       'championValue',
       'modelType',
       'runId',
+      'metricSource',
+      'metricRunId',
       'tagsSource'
     ]) {
       expect(record).toHaveProperty(key)
