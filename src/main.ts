@@ -21,6 +21,7 @@ import { readConfig, type Config } from './inputs.js'
 import { buildOutcome, type Candidate, type GateContext, type Outcome } from './outcome.js'
 import { announce, setOutputs, writeDecisionFile, writeSummary } from './report.js'
 import { readScore } from './scores/candidate.js'
+import { withJobScores } from './scores/champion.js'
 
 /** Attempts at registering when concurrent runs keep taking the next version number. */
 const REGISTER_ATTEMPTS = 5
@@ -104,7 +105,13 @@ async function readRunAndRegistry(
 
 async function readRegistry(ws: Workspace, config: Config): Promise<Registry> {
   const [lookup, next] = await Promise.all([
-    findChampion(ws, config.modelName, config.metric, config.compareTo, config.rule.higherIsBetter),
+    findChampion(
+      ws,
+      config.modelName,
+      config.metric,
+      config.compareTo,
+      config.rule.higherIsBetter
+    ).then(found => withJobScores(ws, found, { ...config, ...config.rule })),
     config.dryRun ? '' : nextVersion(ws, config.modelName)
   ])
   return { lookup, nextVersion: next }

@@ -111,46 +111,6 @@ export async function listChildren(ws: Workspace, parent: RunInfo): Promise<RunI
   return children
 }
 
-/**
- * The step whose tags hold the score: the one named training-step-name (display name
- * first, then name), or else the only step that carries the metric tag.
- */
-export function selectTrainingStep(
-  parent: RunInfo,
-  children: RunInfo[],
-  metric: string,
-  stepName: string | undefined
-): RunInfo {
-  const describe = (run: RunInfo) => `${run.displayName ?? run.name} (${run.id})`
-  const searched = [`pipeline run ${parent.id}`, ...children.map(describe)].join(', ')
-  if (stepName) {
-    const step =
-      children.find(child => child.displayName === stepName) ??
-      children.find(child => child.name === stepName)
-    if (!step) {
-      throw new UserError(
-        `No step named '${stepName}' in run ${parent.id}; its steps are: ${children.map(describe).join(', ') || 'none'}. Fix training-step-name.`
-      )
-    }
-    if (!(metric in step.tags)) {
-      throw new UserError(
-        `Tag '${metric}' was not found on pipeline run ${parent.id} nor on its step ${describe(step)}, whose tags are: ${Object.keys(step.tags).join(', ') || 'none'}. Fix metric or training-step-name.`
-      )
-    }
-    return step
-  }
-  const tagged = children.filter(child => metric in child.tags)
-  if (tagged.length === 1) return tagged[0]
-  if (tagged.length > 1) {
-    throw new UserError(
-      `Several steps of run ${parent.id} carry tag '${metric}': ${tagged.map(describe).join(', ')}; set training-step-name to choose one.`
-    )
-  }
-  throw new UserError(
-    `Tag '${metric}' was not found on ${searched}; tag the pipeline run or its training step, or fix metric.`
-  )
-}
-
 /** A run-history run as a step of `parent`. */
 export function fromHistory(run: HistoryRun, parent: RunInfo): RunInfo {
   const label = run.displayName ?? run.name ?? run.runId

@@ -2,12 +2,20 @@ import { UserError } from '../errors.js'
 import { fromHistory, listChildren, type HistoryRun, type RunInfo } from './runs.js'
 import type { Workspace } from './workspace.js'
 
+/** The levels of a pipeline's step tree, as findNamedStep walks them. */
+export interface StepLevels {
+  readonly pipeline: RunInfo
+  top(): Promise<RunInfo[]>
+  all(): Promise<RunInfo[]>
+  childrenOf(parent: RunInfo): Promise<RunInfo[]>
+}
+
 /**
  * The steps of a pipeline run, read from run history level by level and only as deep as a
  * search needs: a flat pipeline costs one listing, a sub-pipeline one more per level. A reused
  * step (`azureml.isreused`) stands for the run it reused, whose tags and metrics it lacks.
  */
-export class StepTree {
+export class StepTree implements StepLevels {
   private readonly levels = new Map<string, Promise<RunInfo[]>>()
 
   constructor(
@@ -81,7 +89,7 @@ export function describeStep(run: RunInfo): string {
  * matches, or a path `subgraph/train_step` matched level by level. Several matches are an
  * error listing them: the first one is not silently taken.
  */
-export async function findNamedStep(tree: StepTree, stepName: string): Promise<RunInfo> {
+export async function findNamedStep(tree: StepLevels, stepName: string): Promise<RunInfo> {
   const parts = stepName.split('/').filter(part => part !== '')
   if (parts.length > 1) {
     let current: RunInfo = tree.pipeline
@@ -98,7 +106,7 @@ function matching(steps: RunInfo[], name: string): RunInfo[] {
   return byDisplayName.length > 0 ? byDisplayName : steps.filter(step => step.name === name)
 }
 
-function pick(steps: RunInfo[], name: string, stepName: string, tree: StepTree): RunInfo {
+function pick(steps: RunInfo[], name: string, stepName: string, tree: StepLevels): RunInfo {
   const found = matching(steps, name)
   if (found.length === 1) return found[0]
   if (found.length > 1) {

@@ -37,6 +37,12 @@ const realClock: Clock = {
   sleep: ms => new Promise(resolve => setTimeout(resolve, ms))
 }
 
+/** A clock for which every run completed long ago: never waits for late metrics. */
+export const NO_WAIT: Clock = {
+  now: () => Number.POSITIVE_INFINITY,
+  sleep: async () => undefined
+}
+
 /** Metrics can land a little after a run completes: how long to look again for them. */
 export const LATE_METRICS_MS = 120_000
 
