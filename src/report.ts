@@ -99,7 +99,7 @@ export function summaryMarkdown(o: Outcome): string {
       ? 'not registered (dry run)'
       : 'not registered'
   lines.push(
-    `| **Candidate** | ${candidateVersion} | **${o.metricValue}** | [${escape(o.tagsSource)}](${o.links.run}) |`
+    `| **Candidate** | ${candidateVersion} | **${o.metricValue}** | ${escape(o.metricSource)} of [${escape(o.metricRunId)}](${o.links.run}) |`
   )
   lines.push(
     o.championVersion

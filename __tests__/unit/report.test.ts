@@ -40,7 +40,7 @@ describe('summaryMarkdown', () => {
   test('headline, table, rule, links and record', () => {
     const md = summaryMarkdown(outcome())
     expect(md).toMatch(/^## ✅ iris-classifier v3 registered/)
-    expect(md).toContain('| **Candidate** | v3 | **0.98** |')
+    expect(md).toContain('| **Candidate** | v3 | **0.98** | mlflow-metric of [pj3_train](')
     expect(md).toContain('| Champion | v2 | 0.9667 |')
     expect(md).toContain('| Improvement | | +0.0133 | |')
     expect(md).toContain(
