@@ -174,7 +174,7 @@ async function previousRegistration(
           config.compareTo,
           config.rule.higherIsBetter,
           existing
-        )
+        ).then(found => withJobScores(ws, found, { ...config, ...config.rule }))
   const decision: Decision = {
     ...decide(candidate.value, then.champion, config.rule, config.force),
     register: false,

@@ -68,8 +68,9 @@ async function deeper(
   sources: readonly ScoreSource[],
   metric: string
 ): Promise<Found | undefined> {
-  const top = await steps.top()
-  const nested = (await steps.all()).filter(run => !top.includes(run))
+  const key = (run: RunInfo) => `${run.path ?? ''}|${run.id}`
+  const top = new Set((await steps.top()).map(key))
+  const nested = (await steps.all()).filter(run => !top.has(key(run)))
   return nested.length > 0 ? holding(steps, nested, sources, metric) : undefined
 }
 
