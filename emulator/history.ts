@@ -56,14 +56,15 @@ function runResource(ref: RunRef): object {
   const runId = child ? child.runId : job.name
   return {
     runId,
-    parentRunId: child ? job.name : null,
+    parentRunId: child ? (ref.parentId ?? job.name) : null,
     rootRunId: job.name,
     experimentId: stableGuid(`experiment:${job.experimentName}`),
     status: child ? (child.status ?? 'Completed') : job.status,
     displayName: child ? (child.displayName ?? child.name ?? runId) : (job.displayName ?? job.name),
     name: child ? (child.name ?? null) : job.name,
     runType: child ? 'azureml.StepRun' : 'azureml.PipelineRun',
-    tags: (child ? child.tags : job.tags) ?? {},
+    // MLflow tags are run tags in Azure ML: run history shows them too.
+    tags: { ...((child ? child.tags : job.tags) ?? {}), ...(child ?? job).mlflow?.tags },
     properties: (child ? child.properties : job.properties) ?? {},
     createdUtc:
       (child ? child.createdAt : job.createdAt) ?? job.createdAt ?? '2024-01-01T00:00:00Z',
@@ -73,7 +74,9 @@ function runResource(ref: RunRef): object {
 
 function children(ctx: Ctx): void {
   const ref = findRun(ctx, ctx.params[3])
-  const all = ref.child ? [] : (ref.job.children ?? []).map(child => ({ job: ref.job, child }))
+  const steps = ref.child ? (ref.child.children ?? []) : (ref.job.children ?? [])
+  const parentId = ref.child ? ref.child.runId : ref.job.name
+  const all = steps.map(child => ({ job: ref.job, child, parentId }))
   const q = ctx.url.searchParams
   const top = Number(q.get('$top')) || ctx.svc.childPageSize
   const token = q.get('$continuationtoken') ?? q.get('$continuationToken')

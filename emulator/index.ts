@@ -12,6 +12,7 @@ import { entraRoutes } from './entra.js'
 import { createFaults, type Faults } from './faults.js'
 import { githubRoutes } from './github.js'
 import { historyRoutes } from './history.js'
+import { mlflowRoutes } from './mlflow.js'
 import { modelRoutes } from './models.js'
 import type { Seed, SeedClient } from './seed.js'
 import { startServer, type LogEntry, type ServerSettings } from './server.js'
@@ -22,7 +23,14 @@ import { ensureCertificates, trustCertificateInProcess } from './tls.js'
 export type { ArtifactProperties, Counters, Faults, LogEntry, Seed, SeedClient, State }
 export type { ServerSettings } from './server.js'
 export type { FaultRule } from './faults.js'
-export type { SeedJob, SeedChildRun, SeedModel, SeedModelVersion, Role } from './seed.js'
+export type {
+  SeedJob,
+  SeedChildRun,
+  SeedMlflow,
+  SeedModel,
+  SeedModelVersion,
+  Role
+} from './seed.js'
 export { trustCertificateInProcess } from './tls.js'
 export { irisSeedPath } from './seed.js'
 
@@ -131,6 +139,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
         ...armRoutes,
         ...modelRoutes,
         ...historyRoutes,
+        ...mlflowRoutes,
         ...blobRoutes,
         ...adminRoutes
       ],

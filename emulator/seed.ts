@@ -16,6 +16,15 @@ export interface SeedClient {
   displayName?: string
 }
 
+/** What a run logged through MLflow (served by mlflow.ts). */
+export interface SeedMlflow {
+  /** Every logged value; step defaults to 0, timestamp to the run's start plus the index */
+  metrics?: { key: string; value: number; step?: number; timestamp?: number }[]
+  params?: Record<string, string>
+  /** MLflow tags; in Azure ML they are run tags too, so run history shows them */
+  tags?: Record<string, string>
+}
+
 export interface SeedChildRun {
   runId: string
   name?: string
@@ -24,6 +33,11 @@ export interface SeedChildRun {
   tags?: Record<string, string>
   properties?: Record<string, string>
   createdAt?: string
+  /** When the run ended (MLflow end_time); omitted: no end time is reported */
+  endedAt?: string
+  mlflow?: SeedMlflow
+  /** Steps of a sub-pipeline */
+  children?: SeedChildRun[]
 }
 
 export interface SeedJob {
@@ -35,6 +49,8 @@ export interface SeedJob {
   tags?: Record<string, string>
   properties?: Record<string, string>
   createdAt?: string
+  endedAt?: string
+  mlflow?: SeedMlflow
   children?: SeedChildRun[]
   /** Scheduled change: `status` takes effect once the clock passes `at` (epoch ms). */
   pendingStatus?: { status: string; at: number }

@@ -16,6 +16,22 @@ export interface RunRef {
   job: SeedJob
   /** Set when the run id names a child step run rather than the pipeline job itself. */
   child?: SeedChildRun
+  /** The run this one is a step of (the job, or a sub-pipeline step); unset for the job */
+  parentId?: string
+}
+
+/** Depth-first through sub-pipelines: the step and the run it is a step of. */
+function findStep(
+  steps: SeedChildRun[] | undefined,
+  runId: string,
+  parentId: string
+): { child: SeedChildRun; parentId: string } | undefined {
+  for (const step of steps ?? []) {
+    if (step.runId === runId) return { child: step, parentId }
+    const below = findStep(step.children, runId, step.runId)
+    if (below) return below
+  }
+  return undefined
 }
 
 export class State {
@@ -59,10 +75,22 @@ export class State {
   run(runId: string): RunRef | undefined {
     for (const job of this.data.jobs) {
       if (job.name === runId) return { job: this.job(job.name) as SeedJob }
-      const child = job.children?.find(c => c.runId === runId)
-      if (child) return { job, child }
+      const found = findStep(job.children, runId, job.name)
+      if (found) return { job, ...found }
     }
     return undefined
+  }
+
+  /** Logs an MLflow metric value on a run (pipeline or step), as a training script would. */
+  logMetric(
+    runId: string,
+    metric: { key: string; value: number; step?: number; timestamp?: number }
+  ): void {
+    const ref = this.run(runId)
+    if (!ref) throw new Error(`No run ${runId}`)
+    const target = ref.child ?? ref.job
+    ;((target.mlflow ??= {}).metrics ??= []).push({ timestamp: Date.now(), ...metric })
+    this.persist()
   }
 
   addJob(job: SeedJob): SeedJob {

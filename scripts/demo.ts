@@ -1,8 +1,10 @@
 /**
  * `npm run demo`: the action end to end on this machine. Starts the workspace emulator with the
- * iris workspace, then runs the built action (dist/index.js, exactly as the runner does) three
- * times: a first registration, a worse model (skipped) and a better one found on the training
- * step (a new version). Prints each run's outputs and job summary, then stops everything.
+ * iris workspace, then runs the built action (dist/index.js, exactly as the runner does) four
+ * times: a first registration, a worse model (skipped), a better one found on the training
+ * step (a new version), and an SDK v2 pipeline whose training step logged its accuracy as an
+ * MLflow metric series, gated with the default metric-source auto and no other input.
+ * Prints each run's outputs and job summary, then stops everything.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -17,6 +19,12 @@ const scenarios = [
     title: 'Run 3: a better model, tagged only on its training step',
     runId: 'iris-train-003',
     inputs: { 'training-step-name': 'train_step' }
+  },
+  {
+    title:
+      'Run 4: an SDK v2 pipeline: accuracy logged with mlflow.log_metric per epoch on its training step, no tags (metric-source: auto)',
+    runId: 'iris-train-v2',
+    inputs: { 'metric-source': 'auto' }
   }
 ]
 
@@ -64,7 +72,7 @@ try {
   console.log(`${'='.repeat(78)}\nRegistry now: iris-classifier has ${versions.length} version(s):`)
   for (const v of versions) {
     console.log(
-      `  v${v.version}  accuracy=${v.properties?.accuracy}  model_type=${v.properties?.model_type}  from ${v.jobName}`
+      `  v${v.version}  accuracy=${v.properties?.accuracy}  model_type=${v.properties?.model_type}  from ${v.jobName}  (${v.tags?.gate_reason})`
     )
   }
 } finally {

@@ -58,6 +58,9 @@ export function sampleOutcome(overrides: Partial<Outcome> = {}): Outcome {
     improvement: '0.0066',
     modelType: 'RandomForestClassifier',
     runId: 'quiet_lemon_4k2v',
+    metricSource: 'tag',
+    metricRunId: 'quiet_lemon_4k2v',
+    championNote: '',
     tagsSource: 'quiet_lemon_4k2v',
     history: [
       { version: '3', value: '0.9667' },

@@ -7,6 +7,8 @@ import { InputError } from './errors.js'
 import { readMlflowFlavors, type Flavors } from './mlmodel.js'
 import { listModelFiles, type ModelFiles } from './modelfiles.js'
 import { parseDecimal, type Rule } from './decision.js'
+import { AGGREGATIONS, type Aggregation } from './scores/mlflow.js'
+import { METRIC_SOURCES, type MetricSource } from './scores/source.js'
 
 /** Every input of action.yml, by name: the only place that spells them. */
 export const Inputs = {
@@ -19,6 +21,8 @@ export const Inputs = {
   ArtifactPath: 'artifact-path',
   TrainingStepName: 'training-step-name',
   Metric: 'metric',
+  MetricSource: 'metric-source',
+  MetricAggregation: 'metric-aggregation',
   ModelTypeTag: 'model-type-tag',
   HigherIsBetter: 'higher-is-better',
   MinImprovement: 'min-improvement',
@@ -60,6 +64,8 @@ export const Outputs = {
   ChampionValue: 'champion-value',
   ModelType: 'model-type',
   RunId: 'run-id',
+  MetricSource: 'metric-source',
+  MetricRunId: 'metric-run-id',
   TagsSource: 'tags-source',
   Result: 'result'
 } as const
@@ -85,6 +91,10 @@ export interface Config {
   artifactPath: string
   trainingStepName?: string
   metric: string
+  /** Where the score is read: auto tries tag, MLflow metric, property in turn */
+  metricSource: MetricSource | 'auto'
+  /** How an MLflow metric logged as a series becomes one score */
+  metricAggregation: Aggregation
   modelTypeTag: string
   rule: Rule
   compareTo: CompareTo
@@ -164,8 +174,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     modelName,
     model,
     artifactPath,
-    trainingStepName: optional(Inputs.TrainingStepName),
+    trainingStepName: parseStepName(optional(Inputs.TrainingStepName)),
     metric: optional(Inputs.Metric) ?? 'accuracy',
+    metricSource: oneOf(Inputs.MetricSource, ['auto', ...METRIC_SOURCES], 'auto'),
+    metricAggregation: oneOf(Inputs.MetricAggregation, AGGREGATIONS, 'last'),
     modelTypeTag: optional(Inputs.ModelTypeTag) ?? 'best_model',
     rule,
     compareTo: parseCompareTo(optional(Inputs.CompareTo) ?? 'latest'),
@@ -235,6 +247,19 @@ function parseCompareTo(value: string): CompareTo {
     Inputs.CompareTo,
     `'${value}' is not latest, best or tag:KEY=VALUE (e.g. tag:stage=production)`
   )
+}
+
+/** A display name, or a path through sub-pipelines: `subgraph/train_step`. */
+function parseStepName(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const parts = value.split('/').map(part => part.trim())
+  if (parts.some(part => part === '')) {
+    throw new InputError(
+      Inputs.TrainingStepName,
+      `'${value}' has an empty part; name a step (train_step) or a path through sub-pipelines (subgraph/train_step)`
+    )
+  }
+  return parts.join('/')
 }
 
 function parseArtifactPath(value: string): string {

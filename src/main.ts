@@ -14,19 +14,15 @@ import {
   type Registration,
   type RunModel
 } from './azureml/models.js'
-import {
-  getPipelineRun,
-  listChildren,
-  selectTrainingStep,
-  waitForCompletion,
-  type RunInfo
-} from './azureml/runs.js'
+import { getPipelineRun, waitForCompletion, type RunInfo } from './azureml/runs.js'
 import { Workspace, workspaceIdOf } from './azureml/workspace.js'
-import { decide, parseDecimal, type Decision } from './decision.js'
+import { decide, type Decision } from './decision.js'
 import { UserError, maskTokens, messageOf } from './errors.js'
 import { readConfig, type Config } from './inputs.js'
 import { buildOutcome, type Candidate, type GateContext, type Outcome } from './outcome.js'
 import { announce, setOutputs, writeDecisionFile, writeSummary } from './report.js'
+import { readScore } from './scores/candidate.js'
+import { withJobScores } from './scores/champion.js'
 
 /** Attempts at registering when concurrent runs keep taking the next version number. */
 const REGISTER_ATTEMPTS = 5
@@ -67,7 +63,7 @@ async function gate(config: Config): Promise<Outcome> {
   const { run, registry } = await core.group('Read the run and the registered model', () =>
     readRunAndRegistry(ws, config)
   )
-  const candidate = await core.group('Read the score from the run tags', () =>
+  const candidate = await core.group('Read the score from the run', () =>
     readCandidate(ws, run, config)
   )
   warnSkippedVersions(registry.lookup, config)
@@ -112,35 +108,29 @@ async function readRunAndRegistry(
 
 async function readRegistry(ws: Workspace, config: Config): Promise<Registry> {
   const [lookup, next] = await Promise.all([
-    findChampion(ws, config.modelName, config.metric, config.compareTo, config.rule.higherIsBetter),
+    findChampion(
+      ws,
+      config.modelName,
+      config.metric,
+      config.compareTo,
+      config.rule.higherIsBetter
+    ).then(found => withJobScores(ws, found, { ...config, ...config.rule })),
     config.dryRun ? '' : nextVersion(ws, config.modelName)
   ])
   return { lookup, nextVersion: next }
 }
 
-/** The score and model type, from the pipeline run's tags or else its training step's. */
+/** The score and model type, from the pipeline run or its training step (metric-source). */
 async function readCandidate(ws: Workspace, run: RunInfo, config: Config): Promise<Candidate> {
-  let source = run
-  if (!(config.metric in run.tags)) {
-    core.info(`Run ${run.id} has no '${config.metric}' tag; looking at its steps`)
-    const steps = await listChildren(ws, run)
-    source = selectTrainingStep(run, steps, config.metric, config.trainingStepName)
-  }
-  const text = source.tags[config.metric].trim()
-  const value = parseDecimal(text)
-  if (!value) {
-    throw new UserError(
-      `Tag '${config.metric}' of run ${source.id} is '${text}', not a finite decimal number (e.g. 0.9667); fix how the pipeline tags it.`
-    )
-  }
-  const modelType = source.tags[config.modelTypeTag] ?? ''
+  const { found, value, modelType } = await readScore(ws, run, config, core.info)
+  const where = `${found.source.kind} of run ${found.run.id}`
   if (!modelType) {
     core.warning(
-      `Run ${source.id} has no '${config.modelTypeTag}' tag; the model type is not recorded. Set model-type-tag if it is named otherwise.`
+      `Run ${found.run.id} has no '${config.modelTypeTag}' tag or MLflow param; the model type is not recorded. Set model-type-tag if it is named otherwise.`
     )
   }
-  core.info(`${config.metric} = ${text} from run ${source.id}${modelType ? ` (${modelType})` : ''}`)
-  return { source, value, text, modelType }
+  core.info(`${config.metric} = ${found.text} (${where})${modelType ? ` (${modelType})` : ''}`)
+  return { source: found.run, scoreSource: found.source, value, text: found.text, modelType }
 }
 
 function warnSkippedVersions(lookup: ChampionLookup, config: Config): void {
@@ -204,7 +194,7 @@ async function previousRegistration(
           config.compareTo,
           config.rule.higherIsBetter,
           existing
-        )
+        ).then(found => withJobScores(ws, found, { ...config, ...config.rule }))
   const decision: Decision = {
     ...decide(candidate.value, then.champion, config.rule, config.force),
     register: false,

@@ -4,13 +4,16 @@ import type { RunInfo } from './azureml/runs.js'
 import type { Workspace } from './azureml/workspace.js'
 import type { Decision, Reason } from './decision.js'
 import type { Config } from './inputs.js'
+import type { ScoreSource } from './scores/source.js'
 
-/** The score read from the run's tags, and where it came from. */
+/** The score read from the run, and where it came from. */
 export interface Candidate {
-  /** The run whose tags hold the score: the pipeline run or its training step */
+  /** The run that holds the score: the pipeline run or its training step */
   source: RunInfo
+  /** Where on that run (tag, MLflow metric, property): read further metrics the same way */
+  scoreSource: ScoreSource
   value: Big
-  /** The score as written in the tag, recorded as is */
+  /** The score as exact decimal text, recorded as is */
   text: string
   modelType: string
 }
@@ -48,6 +51,12 @@ export interface Outcome {
   improvement: string
   modelType: string
   runId: string
+  /** tag | mlflow-metric | property */
+  metricSource: string
+  /** The run the score came from (also output as tags-source) */
+  metricRunId: string
+  /** How the champion's score was read when its version records none, e.g. from its job */
+  championNote: string
   tagsSource: string
   /** Newest versions with a score, newest first, for the chart */
   history: { version: string; value: string }[]
@@ -93,6 +102,9 @@ export function buildOutcome(
     improvement: decision.improvement?.toString() ?? '',
     modelType: candidate.modelType,
     runId: run.id,
+    metricSource: candidate.scoreSource.kind,
+    metricRunId: candidate.source.id,
+    championNote: champion?.note ?? '',
     tagsSource: candidate.source.id,
     history: lookup.history.map(h => ({ version: h.version, value: h.value.toString() })),
     links: {

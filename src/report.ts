@@ -21,6 +21,8 @@ export function setOutputs(outcome: Outcome): Record<string, string> {
     [Outputs.ChampionValue]: outcome.championValue,
     [Outputs.ModelType]: outcome.modelType,
     [Outputs.RunId]: outcome.runId,
+    [Outputs.MetricSource]: outcome.metricSource,
+    [Outputs.MetricRunId]: outcome.metricRunId,
     [Outputs.TagsSource]: outcome.tagsSource
   }
   for (const [name, value] of Object.entries(values)) core.setOutput(name, value)
@@ -48,6 +50,8 @@ export function decisionRecord(outcome: Outcome): Record<string, unknown> {
     improvement: outcome.improvement,
     modelType: outcome.modelType,
     runId: outcome.runId,
+    metricSource: outcome.metricSource,
+    metricRunId: outcome.metricRunId,
     tagsSource: outcome.tagsSource,
     rule: outcome.rule,
     history: outcome.history,
@@ -95,11 +99,11 @@ export function summaryMarkdown(o: Outcome): string {
       ? 'not registered (dry run)'
       : 'not registered'
   lines.push(
-    `| **Candidate** | ${candidateVersion} | **${o.metricValue}** | [${escape(o.tagsSource)}](${o.links.run}) |`
+    `| **Candidate** | ${candidateVersion} | **${o.metricValue}** | ${escape(o.metricSource)} of [${escape(o.metricRunId)}](${o.links.run}) |`
   )
   lines.push(
     o.championVersion
-      ? `| Champion | v${o.championVersion} | ${o.championValue} | compare-to: ${escape(o.rule.compareTo)} |`
+      ? `| Champion | v${o.championVersion} | ${o.championValue} | compare-to: ${escape(o.rule.compareTo)}${o.championNote ? `; ${escape(o.championNote)}` : ''} |`
       : `| Champion | none | | no version records ${escape(o.metric)} |`
   )
   if (o.improvement) lines.push(`| Improvement | | ${signed(o.improvement)} | |`)

@@ -213,7 +213,9 @@ describe('the gate against the workspace emulator', () => {
     )
     expect(r1.exitCode).toBe(1)
     expect(r1.error).toMatch(
-      new RegExp(`Tag 'accuracy' was not found on pipeline run ${missing}, train`)
+      new RegExp(
+        `Tag, MLflow metric or property 'accuracy' was not found on pipeline run ${missing}, train \\(${missing}_step0\\)`
+      )
     )
     const nan = ws.addRun({ tags: { best_model: 'RF', accuracy: 'high' } })
     const r2 = await ws.gate(

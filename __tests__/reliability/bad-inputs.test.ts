@@ -301,7 +301,7 @@ test('runs and tags that cannot be gated fail after reading, before any write', 
     {
       name: 'no metric tag anywhere',
       inputs: { 'run-id': run({ best_model: 'RF' }) },
-      error: /^Tag 'accuracy' was not found on pipeline run/
+      error: /^Tag, MLflow metric or property 'accuracy' was not found on pipeline run/
     },
     {
       name: 'unknown training step',

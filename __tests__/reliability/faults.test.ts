@@ -32,6 +32,8 @@ const FIRST_RUN = [
   'blob.put',
   'arm.model.version.put'
 ]
+/** Routes of a score kept as an MLflow metric series on the training step (metric-aggregation: max). */
+const MLFLOW_RUN = ['mlflow.runs.get', 'mlflow.runs.search', 'mlflow.metrics.history']
 /** Routes only a re-run reaches: reading back the artifact that is already there. */
 const RERUN = ['history.artifacts.contentinfo', 'blob.read']
 /** Routes of a large model uploaded by a job signed in with GitHub OIDC. */
@@ -100,6 +102,37 @@ describe.each(Object.keys(KINDS))('%s on every route, once each', name => {
     })
     expect(ws.versions(model)).toHaveLength(2)
     if (name.startsWith('429')) expectRetryAfterHonoured(mark, FIRST_RUN)
+  })
+
+  test('a score read from MLflow', async () => {
+    const { ws } = rel
+    const runId = ws.unique('mlflow-faults')
+    ws.emu.state.addJob({
+      name: runId,
+      experimentName: 'iris',
+      status: 'Completed',
+      children: [
+        {
+          runId: `${runId}_train`,
+          displayName: 'train',
+          mlflow: {
+            metrics: [0.7, 0.9, 0.8].map((value, step) => ({ key: 'accuracy', value, step }))
+          }
+        }
+      ]
+    })
+    inject(MLFLOW_RUN, fault)
+    const mark = ws.emu.requestLog.length
+    const run = await rel.gate(
+      ws.inputs({
+        'run-id': runId,
+        'model-name': ws.unique('mlflow-faults'),
+        'model-path': ws.model(`mlflow ${name}`),
+        'metric-aggregation': 'max'
+      })
+    )
+    expectSurvived(run, MLFLOW_RUN, mark)
+    expect(run.outputs).toMatchObject({ registered: 'true', 'metric-value': '0.9' })
   })
 
   test('its re-run, reading back the artifact already there', async () => {

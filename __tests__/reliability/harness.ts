@@ -29,9 +29,9 @@ export interface GateRun extends ActionRun {
   inputs: Record<string, string | undefined>
 }
 
-/** Methods that change something; a token request is a POST but writes nothing. */
+/** Methods that change something; a token request or an MLflow search is a POST but writes nothing. */
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-const READ_ONLY_POSTS = new Set(['entra.token'])
+const READ_ONLY_POSTS = new Set(['entra.token', 'mlflow.runs.search'])
 
 export function writesIn(entries: LogEntry[]): LogEntry[] {
   return entries.filter(e => WRITE_METHODS.has(e.method) && !READ_ONLY_POSTS.has(e.route))

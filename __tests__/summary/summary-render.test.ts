@@ -63,7 +63,7 @@ suite('job summary rendered in Chromium', () => {
   test('registered: headline, candidate vs champion table, history chart', async () => {
     const result = await render('registered', sampleOutcome())
     expect(result.text).toContain('iris-classifier v4 registered')
-    expect(result.text).toMatch(/Candidate\s+v4\s+0\.9733\s+quiet_lemon_4k2v/)
+    expect(result.text).toMatch(/Candidate\s+v4\s+0\.9733\s+tag of quiet_lemon_4k2v/)
     expect(result.text).toMatch(/Champion\s+v3\s+0\.9667\s+compare-to: latest/)
     expect(result.text).toMatch(/Improvement\s+\+0\.0066/)
     expect(result.text).toContain('accuracy (higher is better)')

@@ -70,6 +70,25 @@ describe('readConfig', () => {
     expect(Object.isFrozen(config)).toBe(true)
   })
 
+  test('metric-source, metric-aggregation and a training step path', () => {
+    const defaults = withInputs({})
+    expect([defaults.metricSource, defaults.metricAggregation]).toEqual(['auto', 'last'])
+    const config = withInputs({
+      'metric-source': 'mlflow-metric',
+      'metric-aggregation': 'max',
+      'training-step-name': ' training / train_step '
+    })
+    expect([config.metricSource, config.metricAggregation]).toEqual(['mlflow-metric', 'max'])
+    expect(config.trainingStepName).toBe('training/train_step')
+    expect(inputError({ 'metric-source': 'tags' }).message).toBe(
+      "Input 'metric-source': 'tags' is not one of auto, tag, mlflow-metric, property"
+    )
+    expect(inputError({ 'metric-aggregation': 'mean' }).input).toBe('metric-aggregation')
+    expect(inputError({ 'training-step-name': 'training//train_step' }).message).toMatch(
+      /^Input 'training-step-name': 'training\/\/train_step' has an empty part/
+    )
+  })
+
   test('a folder model keeps relative paths', () => {
     const config = withInputs({ 'model-path': folder })
     expect(config.model.kind).toBe('folder')

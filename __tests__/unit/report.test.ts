@@ -20,6 +20,9 @@ const outcome = (overrides: Partial<Outcome> = {}): Outcome => ({
   improvement: '0.0133',
   modelType: 'SVC',
   runId: 'pj3',
+  metricSource: 'mlflow-metric',
+  metricRunId: 'pj3_train',
+  championNote: '',
   tagsSource: 'pj3_train',
   history: [
     { version: '2', value: '0.9667' },
@@ -37,7 +40,7 @@ describe('summaryMarkdown', () => {
   test('headline, table, rule, links and record', () => {
     const md = summaryMarkdown(outcome())
     expect(md).toMatch(/^## ✅ iris-classifier v3 registered/)
-    expect(md).toContain('| **Candidate** | v3 | **0.98** |')
+    expect(md).toContain('| **Candidate** | v3 | **0.98** | mlflow-metric of [pj3_train](')
     expect(md).toContain('| Champion | v2 | 0.9667 |')
     expect(md).toContain('| Improvement | | +0.0133 | |')
     expect(md).toContain(
@@ -97,6 +100,8 @@ describe('decisionRecord', () => {
       'championValue',
       'modelType',
       'runId',
+      'metricSource',
+      'metricRunId',
       'tagsSource'
     ]) {
       expect(record).toHaveProperty(key)

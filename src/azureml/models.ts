@@ -18,6 +18,8 @@ export interface VersionInfo {
   /** The metric property, parsed; undefined when absent or not a number */
   value?: Big
   rawValue?: string
+  /** Set when the score was not read from the version's property (e.g. from its job) */
+  note?: string
 }
 
 /** A version whose metric property is a number: it can be a champion. */

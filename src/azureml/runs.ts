@@ -10,6 +10,13 @@ export interface RunInfo {
   status: string
   experimentName: string
   tags: Record<string, string>
+  properties?: Record<string, string>
+  /** The run this one is a step of */
+  parentId?: string
+  /** Where the step sits in the pipeline, e.g. `subgraph/train_step` */
+  path?: string
+  /** A reused step stands for the run it reused: this is the step's own run id */
+  reusedFrom?: string
 }
 
 const TERMINAL = new Set(['Completed', 'Failed', 'Canceled', 'NotResponding'])
@@ -38,7 +45,8 @@ export async function getPipelineRun(ws: Workspace, runId: string): Promise<RunI
     displayName: properties?.displayName,
     status: properties?.status ?? 'Unknown',
     experimentName: properties?.experimentName ?? 'Default',
-    tags: stringValues(properties?.tags)
+    tags: stringValues(properties?.tags),
+    properties: stringValues(properties?.properties)
   }
 }
 
@@ -75,12 +83,13 @@ export async function waitForCompletion(
   throw new UserError(`Run '${run.id}' is ${current.status}, not Completed; ${advice}.`)
 }
 
-interface HistoryRun {
+export interface HistoryRun {
   runId: string
   name?: string
   displayName?: string
   status?: string
   tags?: Record<string, unknown>
+  properties?: Record<string, unknown>
 }
 
 /** Every step of the pipeline run, following nextLink through all pages. */
@@ -96,59 +105,26 @@ export async function listChildren(ws: Workspace, parent: RunInfo): Promise<RunI
         `Run history has no run '${parent.id}' in workspace '${ws.ref.workspaceName}'.`
       )
     }
-    for (const run of page.body?.value ?? []) {
-      children.push({
-        id: run.runId,
-        name: run.name ?? run.runId,
-        displayName: run.displayName,
-        status: run.status ?? 'Unknown',
-        experimentName: parent.experimentName,
-        tags: stringValues(run.tags)
-      })
-    }
+    for (const run of page.body?.value ?? []) children.push(fromHistory(run, parent))
     url = page.body?.nextLink
   }
   return children
 }
 
-/**
- * The step whose tags hold the score: the one named training-step-name (display name
- * first, then name), or else the only step that carries the metric tag.
- */
-export function selectTrainingStep(
-  parent: RunInfo,
-  children: RunInfo[],
-  metric: string,
-  stepName: string | undefined
-): RunInfo {
-  const describe = (run: RunInfo) => `${run.displayName ?? run.name} (${run.id})`
-  const searched = [`pipeline run ${parent.id}`, ...children.map(describe)].join(', ')
-  if (stepName) {
-    const step =
-      children.find(child => child.displayName === stepName) ??
-      children.find(child => child.name === stepName)
-    if (!step) {
-      throw new UserError(
-        `No step named '${stepName}' in run ${parent.id}; its steps are: ${children.map(describe).join(', ') || 'none'}. Fix training-step-name.`
-      )
-    }
-    if (!(metric in step.tags)) {
-      throw new UserError(
-        `Tag '${metric}' was not found on pipeline run ${parent.id} nor on its step ${describe(step)}, whose tags are: ${Object.keys(step.tags).join(', ') || 'none'}. Fix metric or training-step-name.`
-      )
-    }
-    return step
+/** A run-history run as a step of `parent`. */
+export function fromHistory(run: HistoryRun, parent: RunInfo): RunInfo {
+  const label = run.displayName ?? run.name ?? run.runId
+  return {
+    id: run.runId,
+    name: run.name ?? run.runId,
+    displayName: run.displayName,
+    status: run.status ?? 'Unknown',
+    experimentName: parent.experimentName,
+    tags: stringValues(run.tags),
+    properties: stringValues(run.properties),
+    parentId: parent.id,
+    path: parent.path ? `${parent.path}/${label}` : label
   }
-  const tagged = children.filter(child => metric in child.tags)
-  if (tagged.length === 1) return tagged[0]
-  if (tagged.length > 1) {
-    throw new UserError(
-      `Several steps of run ${parent.id} carry tag '${metric}': ${tagged.map(describe).join(', ')}; set training-step-name to choose one.`
-    )
-  }
-  throw new UserError(
-    `Tag '${metric}' was not found on ${searched}; tag the pipeline run or its training step, or fix metric.`
-  )
 }
 
 function stringValues(tags: Record<string, unknown> | null | undefined): Record<string, string> {

@@ -52,6 +52,16 @@ export class Workspace {
     return `https://${await this.apiHostPromise}/history/v1.0${this.id}`
   }
 
+  /**
+   * Base URL of the workspace's MLflow REST API. The workspace advertises `mlflow/v1.0`;
+   * azureml-mlflow rewrites it to `mlflow/v2.0` for every MLflow 2 or 3 client, and so do we
+   * (see docs/azure-contract.md).
+   */
+  async mlflowUrl(): Promise<string> {
+    this.apiHostPromise ??= this.findApiHost()
+    return `https://${await this.apiHostPromise}/mlflow/v2.0${this.id}`
+  }
+
   private async findApiHost(): Promise<string> {
     const ws = this.ref
     let workspace
