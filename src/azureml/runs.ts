@@ -44,21 +44,27 @@ export async function getPipelineRun(ws: Workspace, runId: string): Promise<RunI
 
 /**
  * Returns the run once Completed. With waitMinutes > 0, polls with backoff until the run
- * reaches a terminal status or the time is up; any other terminal status is an error.
+ * reaches a terminal status or the time is up, looking once more at the deadline itself; any
+ * other terminal status is an error.
  */
 export async function waitForCompletion(
   ws: Workspace,
   run: RunInfo,
   waitMinutes: number,
   log: (message: string) => void,
-  sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms))
+  sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms)),
+  now: () => number = Date.now
 ): Promise<RunInfo> {
-  const deadline = Date.now() + waitMinutes * 60_000
+  const deadline = now() + waitMinutes * 60_000
   let current = run
   let delay = 2_000
-  while (!TERMINAL.has(current.status) && Date.now() + delay <= deadline) {
-    log(`Run ${run.id} is ${current.status}; checking again in ${Math.round(delay / 1000)} s`)
-    await sleep(delay)
+  while (!TERMINAL.has(current.status)) {
+    const left = deadline - now()
+    if (left <= 0) break
+    // The last sleep ends at the deadline, so the last look is there, not a poll interval early.
+    const wait = Math.min(delay, left)
+    log(`Run ${run.id} is ${current.status}; checking again in ${Math.ceil(wait / 1000)} s`)
+    await sleep(wait)
     delay = Math.min(delay * 1.5, 30_000)
     current = await getPipelineRun(ws, run.id)
   }
