@@ -1,6 +1,6 @@
 // Every kind of bad input fails before the first write, with its own one-line error, exit code 1
 // and no stack trace (a stack only with step debug logging on).
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Reliability, STACK_FRAME, writesIn, type GateRun } from './harness.js'
 
@@ -76,6 +76,12 @@ test('invalid inputs: each has its own one-line error, and nothing is even read'
   writeFileSync(emptyFile, '')
   const emptyFolder = path.join(dir, 'empty-folder')
   mkdirSync(emptyFolder)
+  const loopFolder = path.join(dir, 'loop-folder')
+  mkdirSync(path.join(loopFolder, 'weights'), { recursive: true })
+  writeFileSync(path.join(loopFolder, 'weights', 'model.pkl'), 'w')
+  symlinkSync('..', path.join(loopFolder, 'weights', 'again'))
+  const loopLink = path.join(dir, 'loop-link')
+  symlinkSync('loop-link', loopLink)
   const decisionDir = path.join(dir, 'decisions')
   mkdirSync(decisionDir)
   const unreadable = path.join(dir, 'unreadable.pkl')
@@ -182,6 +188,12 @@ test('invalid inputs: each has its own one-line error, and nothing is even read'
       emptyFolder,
       /^Input 'model-path': model folder '.*empty-folder' has no files/
     ),
+    invalid(
+      'model-path',
+      loopFolder,
+      /^Input 'model-path': model folder '.*loop-folder' contains a symlink loop: 'weights\/again' leads back to/
+    ),
+    invalid('model-path', loopLink, /^Input 'model-path': '.*loop-link' is a symlink loop/),
     invalid(
       'azure-credentials',
       '{"clientId": "x", ',
@@ -291,13 +303,15 @@ test('runs and tags that cannot be gated fail after reading, before any write', 
       inputs: { 'run-id': canceled },
       error: new RegExp(`^Run '${canceled}' ended Canceled, not Completed`)
     },
-    ...['NaN', 'Infinity', '-Infinity', '0.9.1', '', 'high'].map(value => ({
-      name: `metric tag '${value}'`,
-      inputs: { 'run-id': run({ accuracy: value, best_model: 'RF' }) },
-      error: new RegExp(
-        `^Tag 'accuracy' of run .* is '${value.replace(/\./g, '\\.')}', not a finite decimal number`
-      )
-    })),
+    ...['NaN', 'Infinity', '-Infinity', '0.9.1', '', 'high', '1e999999999', '1e-99999999'].map(
+      value => ({
+        name: `metric tag '${value}'`,
+        inputs: { 'run-id': run({ accuracy: value, best_model: 'RF' }) },
+        error: new RegExp(
+          `^Tag 'accuracy' of run .* is '${value.replace(/\./g, '\\.')}', not a finite decimal number`
+        )
+      })
+    ),
     {
       name: 'no metric tag anywhere',
       inputs: { 'run-id': run({ best_model: 'RF' }) },
