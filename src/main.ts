@@ -24,6 +24,7 @@ import { Workspace, workspaceIdOf } from './azureml/workspace.js'
 import { decide, parseDecimal, type Decision } from './decision.js'
 import { UserError, maskTokens, messageOf } from './errors.js'
 import { readConfig, type Config } from './inputs.js'
+import { ownValue } from './records.js'
 import { buildOutcome, type Candidate, type GateContext, type Outcome } from './outcome.js'
 import { announce, setOutputs, writeDecisionFile, writeSummary } from './report.js'
 
@@ -118,19 +119,19 @@ async function readRegistry(ws: Workspace, config: Config): Promise<Registry> {
 /** The score and model type, from the pipeline run's tags or else its training step's. */
 async function readCandidate(ws: Workspace, run: RunInfo, config: Config): Promise<Candidate> {
   let source = run
-  if (!(config.metric in run.tags)) {
+  if (ownValue(run.tags, config.metric) === undefined) {
     core.info(`Run ${run.id} has no '${config.metric}' tag; looking at its steps`)
     const steps = await listChildren(ws, run)
     source = selectTrainingStep(run, steps, config.metric, config.trainingStepName)
   }
-  const text = source.tags[config.metric].trim()
+  const text = (ownValue(source.tags, config.metric) ?? '').trim()
   const value = parseDecimal(text)
   if (!value) {
     throw new UserError(
       `Tag '${config.metric}' of run ${source.id} is '${text}', not a finite decimal number (e.g. 0.9667); fix how the pipeline tags it.`
     )
   }
-  const modelType = source.tags[config.modelTypeTag] ?? ''
+  const modelType = ownValue(source.tags, config.modelTypeTag) ?? ''
   if (!modelType) {
     core.warning(
       `Run ${source.id} has no '${config.modelTypeTag}' tag; the model type is not recorded. Set model-type-tag if it is named otherwise.`

@@ -226,6 +226,58 @@ describe('the gate against the workspace emulator', () => {
     expect(ws.emu.state.listArtifacts(nan)).toHaveLength(0)
   })
 
+  test('inherited object members are never read as tags or properties', async () => {
+    const model = ws.unique('own-keys')
+    // metric 'constructor' on a run without that tag: not found, not Object's constructor.
+    const untagged = ws.addRun({ tags: { accuracy: '0.9', best_model: 'RF' } })
+    const r1 = await ws.gate(
+      ws.inputs({
+        'run-id': untagged,
+        'model-name': model,
+        'model-path': ws.model('m'),
+        metric: 'constructor'
+      })
+    )
+    expect(r1.exitCode).toBe(1)
+    expect(r1.error).toMatch(
+      new RegExp(`^Tag 'constructor' was not found on pipeline run ${untagged}`)
+    )
+
+    // model-type-tag 'toString' on a run without it: no model type, not a function's source.
+    const typed = await ws.gate(
+      ws.inputs({
+        'run-id': ws.addRun({ tags: { accuracy: '0.9' } }),
+        'model-name': model,
+        'model-path': ws.model('m'),
+        'model-type-tag': 'toString'
+      })
+    )
+    expect(typed.error).toBeUndefined()
+    expect(typed.outputs).toMatchObject({ registered: 'true', 'model-type': '' })
+    expect(typed.stdout).toMatch(/::warning::Run .* has no 'toString' tag/)
+    expect(ws.versions(model)[0].properties).not.toHaveProperty('model_type')
+
+    // A version without the 'valueOf' property is skipped, not read as Object's valueOf.
+    const scored = ws.unique('own-keys')
+    ws.seedVersion(scored, '1', { valueOf: '0.4' }, { createdAt: '2026-01-01T00:00:00Z' })
+    ws.seedVersion(scored, '2', {}, { createdAt: '2026-02-01T00:00:00Z' })
+    const r3 = await ws.gate(
+      ws.inputs({
+        'run-id': ws.addRun({ tags: { valueOf: '0.5', best_model: 'RF' } }),
+        'model-name': scored,
+        'model-path': ws.model('m'),
+        metric: 'valueOf'
+      })
+    )
+    expect(r3.error).toBeUndefined()
+    expect(r3.outputs).toMatchObject({
+      registered: 'true',
+      reason: 'better',
+      'champion-version': '1',
+      'model-version': '3'
+    })
+  })
+
   test('lower is better', async () => {
     const model = ws.unique('rmse')
     ws.seedVersion(model, '1', { rmse: '0.30' })

@@ -2,6 +2,7 @@ import type { ModelVersion } from '@azure/arm-machinelearning'
 import type { Big } from 'big.js'
 import { parseDecimal } from '../decision.js'
 import type { CompareTo } from '../inputs.js'
+import { ownValue } from '../records.js'
 import { callError } from './http.js'
 import type { Workspace } from './workspace.js'
 
@@ -141,15 +142,15 @@ export function registeredBefore(version: VersionInfo, other: VersionInfo): bool
 }
 
 export function toVersionInfo(version: ModelVersion, metric: string): VersionInfo {
-  const rawValue = version.properties?.properties?.[metric] ?? undefined
+  const rawValue = ownValue(version.properties?.properties, metric)
   return {
     version: version.name ?? '',
     id: version.id ?? '',
     jobName: version.properties?.jobName,
     modelUri: version.properties?.modelUri,
     createdAt: isoDate(version.systemData?.createdAt),
-    value: parseDecimal(rawValue ?? undefined),
-    rawValue: rawValue ?? undefined
+    value: parseDecimal(rawValue),
+    rawValue
   }
 }
 

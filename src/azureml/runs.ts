@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js'
+import { stringMap } from '../records.js'
 import { callError } from './http.js'
 import type { Workspace } from './workspace.js'
 
@@ -38,7 +39,7 @@ export async function getPipelineRun(ws: Workspace, runId: string): Promise<RunI
     displayName: properties?.displayName,
     status: properties?.status ?? 'Unknown',
     experimentName: properties?.experimentName ?? 'Default',
-    tags: stringValues(properties?.tags)
+    tags: stringMap(properties?.tags)
   }
 }
 
@@ -109,7 +110,7 @@ export async function listChildren(ws: Workspace, parent: RunInfo): Promise<RunI
         displayName: run.displayName,
         status: run.status ?? 'Unknown',
         experimentName: parent.experimentName,
-        tags: stringValues(run.tags)
+        tags: stringMap(run.tags)
       })
     }
     url = page.body?.nextLink
@@ -155,12 +156,4 @@ export function selectTrainingStep(
   throw new UserError(
     `Tag '${metric}' was not found on ${searched}; tag the pipeline run or its training step, or fix metric.`
   )
-}
-
-function stringValues(tags: Record<string, unknown> | null | undefined): Record<string, string> {
-  const result: Record<string, string> = {}
-  for (const [key, value] of Object.entries(tags ?? {})) {
-    if (value !== null && value !== undefined) result[key] = String(value)
-  }
-  return result
 }
