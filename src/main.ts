@@ -42,8 +42,7 @@ export async function run(): Promise<void> {
     const outcome = await gate(config)
     setOutputs(outcome)
     announce(outcome)
-    await writeSummary(outcome)
-    if (config.decisionFile) await writeDecisionFile(config.decisionFile, outcome)
+    await report(config, outcome)
     if (config.failIfNotBetter && !outcome.registered) {
       core.setFailed(`fail-if-not-better is true and the model was not registered: ${outcome.why}`)
     }
@@ -51,6 +50,24 @@ export async function run(): Promise<void> {
     // One line a person can act on; the stack only when step debug logging is on.
     if (debugging() && error instanceof Error && error.stack) core.debug(messageOf(error.stack))
     core.setFailed(messageOf(config ? explainAccess(error, callerOf(config)) : error))
+  }
+}
+
+/**
+ * The summary and the decision file report what happened; by now a version may be registered,
+ * and the deploy job must see the step succeed, so a failure to write them only warns.
+ */
+async function report(config: Config, outcome: Outcome): Promise<void> {
+  try {
+    await writeSummary(outcome)
+  } catch (error) {
+    core.warning(`The job summary was not written: ${messageOf(error)}`)
+  }
+  if (!config.decisionFile) return
+  try {
+    await writeDecisionFile(config.decisionFile, outcome)
+  } catch (error) {
+    core.warning(`decision-file ${config.decisionFile} was not written: ${messageOf(error)}`)
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { credentialsFor } from '../../scripts/action-runner.js'
@@ -121,6 +121,67 @@ describe('the gate against the workspace emulator', () => {
       modelVersion: '1',
       metricValue: '0.91'
     })
+  })
+
+  test('after a registration, failing to write the summary or decision-file only warns', async () => {
+    const model = ws.unique('report-fails')
+    const dir = mkdtempSync(path.join(tmpdir(), 'gate-report-'))
+    const notAFolder = path.join(dir, 'file')
+    writeFileSync(notAFolder, 'x')
+    const r = await ws.gate(
+      ws.inputs({
+        'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '0.91' } }),
+        'model-name': model,
+        'model-path': ws.model('m'),
+        // A file inside a regular file cannot be written.
+        'decision-file': path.join(notAFolder, 'decision.json')
+      }),
+      { GITHUB_STEP_SUMMARY: path.join(dir, 'missing', 'summary.md') }
+    )
+    expect(r.error).toBeUndefined()
+    expect(r.exitCode).toBe(0)
+    expectAllOutputs(r.outputs)
+    expect(r.outputs).toMatchObject({ registered: 'true', reason: 'first', 'model-version': '1' })
+    expect(r.stdout).toMatch(/^::warning::The job summary was not written: .*/m)
+    expect(r.stdout).toMatch(/^::warning::decision-file .*decision\.json was not written: .*/m)
+    expect(ws.versions(model)).toHaveLength(1)
+  })
+
+  test('scores beyond what a double holds register and compare, and the summary says why there is no chart', async () => {
+    const model = ws.unique('huge')
+    const r1 = await ws.gate(
+      ws.inputs({
+        'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '1e309' } }),
+        'model-name': model,
+        'model-path': ws.model('a')
+      })
+    )
+    expect(r1.error).toBeUndefined()
+    expect(r1.outputs).toMatchObject({ registered: 'true', 'model-version': '1' })
+    // The champion 1e309 must not break the runs after it.
+    const worse = await ws.gate(
+      ws.inputs({
+        'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '0.9' } }),
+        'model-name': model,
+        'model-path': ws.model('b')
+      })
+    )
+    expect(worse.error).toBeUndefined()
+    expect(worse.outputs).toMatchObject({ registered: 'false', reason: 'not-better' })
+    const better = await ws.gate(
+      ws.inputs({
+        'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '1e400' } }),
+        'model-name': model,
+        'model-path': ws.model('c')
+      })
+    )
+    expect(better.error).toBeUndefined()
+    expect(better.outputs).toMatchObject({
+      registered: 'true',
+      reason: 'better',
+      'champion-value': '1e309'
+    })
+    expect(better.summary).toContain('No chart: scores beyond')
   })
 
   test('a tie is not better', async () => {
