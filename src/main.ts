@@ -21,12 +21,15 @@ import {
   type RunInfo
 } from './azureml/runs.js'
 import { Workspace, workspaceIdOf } from './azureml/workspace.js'
-import { decide, parseDecimal, type Decision } from './decision.js'
+import { decide, parseDecimal, type Decision, type Reason } from './decision.js'
 import { UserError, maskTokens, messageOf } from './errors.js'
 import { readConfig, type Config } from './inputs.js'
 import { ownValue } from './records.js'
 import { buildOutcome, type Candidate, type GateContext, type Outcome } from './outcome.js'
 import { announce, setOutputs, writeDecisionFile, writeSummary } from './report.js'
+
+/** The reasons a candidate loses for: a dry run is judged by what it would have done. */
+const LOSING_REASONS: ReadonlySet<Reason> = new Set(['not-better', 'below-threshold'])
 
 /** Attempts at registering when concurrent runs keep taking the next version number. */
 const REGISTER_ATTEMPTS = 5
@@ -43,8 +46,9 @@ export async function run(): Promise<void> {
     setOutputs(outcome)
     announce(outcome)
     await report(config, outcome)
-    if (config.failIfNotBetter && !outcome.registered) {
-      core.setFailed(`fail-if-not-better is true and the model was not registered: ${outcome.why}`)
+    if (config.failIfNotBetter && LOSING_REASONS.has(outcome.reason)) {
+      const was = outcome.dryRun ? 'would not be' : 'was not'
+      core.setFailed(`fail-if-not-better is true and the model ${was} registered: ${outcome.why}`)
     }
   } catch (error) {
     // One line a person can act on; the stack only when step debug logging is on.

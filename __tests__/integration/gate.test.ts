@@ -448,6 +448,39 @@ describe('the gate against the workspace emulator', () => {
     expect(r.summary).toContain('Dry run')
   })
 
+  test('dry-run with fail-if-not-better judges what would have happened', async () => {
+    const model = ws.unique('dry-fail')
+    const common = { 'model-name': model, 'dry-run': 'true', 'fail-if-not-better': 'true' }
+    const wouldRegister = await ws.gate(
+      ws.inputs({
+        ...common,
+        'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '0.9' } }),
+        'model-path': ws.model('m')
+      })
+    )
+    expect(wouldRegister.error).toBeUndefined()
+    expect(wouldRegister.exitCode).toBe(0)
+    expect(wouldRegister.outputs).toMatchObject({
+      registered: 'false',
+      reason: 'first',
+      'dry-run': 'true'
+    })
+    ws.seedVersion(model, '1', { accuracy: '0.95' })
+    const wouldNot = await ws.gate(
+      ws.inputs({
+        ...common,
+        'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '0.9' } }),
+        'model-path': ws.model('m')
+      })
+    )
+    expect(wouldNot.exitCode).toBe(1)
+    expect(wouldNot.outputs).toMatchObject({ registered: 'false', reason: 'not-better' })
+    expect(wouldNot.error).toMatch(
+      /^fail-if-not-better is true and the model would not be registered: /
+    )
+    expect(ws.versions(model)).toHaveLength(1)
+  })
+
   test('force registers a worse model and records why', async () => {
     const model = ws.unique('force')
     ws.seedVersion(model, '1', { accuracy: '0.99' })
