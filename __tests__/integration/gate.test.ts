@@ -391,6 +391,33 @@ describe('the gate against the workspace emulator', () => {
     expect(ws.versions(model)).toHaveLength(3)
   })
 
+  test('compare-to a tag value with a comma matches exactly', async () => {
+    const model = ws.unique('comma')
+    ws.seedVersion(
+      model,
+      '1',
+      { accuracy: '0.95' },
+      { tags: { stage: 'prod,eu' }, createdAt: '2026-01-01T00:00:00Z' }
+    )
+    ws.seedVersion(
+      model,
+      '2',
+      { accuracy: '0.5' },
+      { tags: { stage: 'prod', eu: 'x' }, createdAt: '2026-02-01T00:00:00Z' }
+    )
+    const common = { 'model-name': model, 'dry-run': 'true', 'model-path': ws.model('m') }
+    const run = ws.addRun({ tags: { best_model: 'RF', accuracy: '0.9' } })
+    const comma = await ws.gate(
+      ws.inputs({ ...common, 'run-id': run, 'compare-to': 'tag:stage=prod,eu' })
+    )
+    expect(comma.error).toBeUndefined()
+    expect(comma.outputs).toMatchObject({ reason: 'not-better', 'champion-version': '1' })
+    const plain = await ws.gate(
+      ws.inputs({ ...common, 'run-id': run, 'compare-to': 'tag:stage=prod' })
+    )
+    expect(plain.outputs).toMatchObject({ reason: 'better', 'champion-version': '2' })
+  })
+
   test('a folder model keeps its layout and registers with a trailing slash', async () => {
     const model = ws.unique('folder')
     const run = ws.addRun({ tags: { best_model: 'MLP', accuracy: '0.9' } })

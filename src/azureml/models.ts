@@ -2,7 +2,7 @@ import type { ModelVersion } from '@azure/arm-machinelearning'
 import type { Big } from 'big.js'
 import { parseDecimal } from '../decision.js'
 import type { CompareTo } from '../inputs.js'
-import { ownValue } from '../records.js'
+import { ownValue, stringMap } from '../records.js'
 import { callError } from './http.js'
 import type { Workspace } from './workspace.js'
 
@@ -13,6 +13,7 @@ export interface VersionInfo {
   jobName?: string
   modelUri?: string
   createdAt?: string
+  tags?: Record<string, string>
   /** The metric property, parsed; undefined when absent or not a number */
   value?: Big
   rawValue?: string
@@ -47,18 +48,15 @@ export async function findChampion(
 ): Promise<ChampionLookup> {
   const newest = listVersions(ws, modelName, metric, {}, before)
   if (compareTo.kind === 'tag') {
-    const tagged = listVersions(
-      ws,
-      modelName,
-      metric,
-      { tags: `${compareTo.key}=${compareTo.value}` },
-      before
+    const tagged = withTag(
+      listVersions(ws, modelName, metric, tagFilter(compareTo), before),
+      compareTo
     )
-    const [history, withTag] = await Promise.all([
+    const [history, tagScored] = await Promise.all([
       firstScored(newest, HISTORY_SIZE),
       firstScored(tagged, 1)
     ])
-    return { champion: withTag.scored[0], history: history.scored, skipped: withTag.skipped }
+    return { champion: tagScored.scored[0], history: history.scored, skipped: tagScored.skipped }
   }
   if (compareTo.kind === 'latest') {
     const { scored, skipped } = await firstScored(newest, HISTORY_SIZE, 1)
@@ -78,6 +76,24 @@ export async function findChampion(
       best = version
   }
   return { champion: best, history: all.scored.slice(0, HISTORY_SIZE), skipped: all.skipped }
+}
+
+/**
+ * The service's `tags` filter is a comma-separated list of `name` or `name=value` (ARM spec,
+ * ModelVersions_List), so a value holding ',' or '=' cannot be sent as it is: the filter names
+ * the tag only then, and the value is always compared here, exactly.
+ */
+function tagFilter({ key, value }: { key: string; value: string }): { tags?: string } {
+  if (/[,=]/.test(key)) return {}
+  return { tags: /[,=]/.test(value) ? key : `${key}=${value}` }
+}
+
+async function* withTag(
+  pages: AsyncIterable<VersionInfo[]>,
+  { key, value }: { key: string; value: string }
+): AsyncIterable<VersionInfo[]> {
+  for await (const page of pages)
+    yield page.filter(version => ownValue(version.tags, key) === value)
 }
 
 /**
@@ -149,6 +165,7 @@ export function toVersionInfo(version: ModelVersion, metric: string): VersionInf
     jobName: version.properties?.jobName,
     modelUri: version.properties?.modelUri,
     createdAt: isoDate(version.systemData?.createdAt),
+    tags: stringMap(version.properties?.tags),
     value: parseDecimal(rawValue),
     rawValue
   }
