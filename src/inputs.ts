@@ -24,6 +24,7 @@ export const Inputs = {
   MinRelativeImprovement: 'min-relative-improvement',
   Threshold: 'threshold',
   CompareTo: 'compare-to',
+  AllowFirst: 'allow-first',
   AssetType: 'asset-type',
   Framework: 'framework',
   FrameworkVersion: 'framework-version',
@@ -87,6 +88,8 @@ export interface Config {
   modelTypeTag: string
   rule: Rule
   compareTo: CompareTo
+  /** Register as first although versions exist, none of which is a champion */
+  allowFirst: boolean
   assetType: AssetType
   framework: string
   frameworkVersion?: string
@@ -163,6 +166,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     modelTypeTag: optional(Inputs.ModelTypeTag) ?? 'best_model',
     rule,
     compareTo: parseCompareTo(optional(Inputs.CompareTo) ?? 'latest'),
+    allowFirst: bool(Inputs.AllowFirst, false),
     assetType: oneOf(Inputs.AssetType, ASSET_TYPES, 'custom_model'),
     framework: optional(Inputs.Framework) ?? 'ScikitLearn',
     frameworkVersion: optional(Inputs.FrameworkVersion),

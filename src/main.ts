@@ -21,7 +21,7 @@ import {
   type RunInfo
 } from './azureml/runs.js'
 import { Workspace, workspaceIdOf } from './azureml/workspace.js'
-import { decide, parseDecimal, type Decision, type Reason } from './decision.js'
+import { DECIMAL_BOUNDS, decide, parseDecimal, type Decision, type Reason } from './decision.js'
 import { UserError, maskTokens, messageOf } from './errors.js'
 import { readConfig, type Config } from './inputs.js'
 import { ownValue } from './records.js'
@@ -92,6 +92,7 @@ async function gate(config: Config): Promise<Outcome> {
     readCandidate(ws, run, config)
   )
   warnSkippedVersions(registry.lookup, config)
+  requireChampion(registry.lookup, config, run.id)
   const modelUri = artifactUriOf(run.id, config.artifactPath, config.model)
   const context: GateContext = { config, ws, run, candidate, modelUri }
   const uploadedBefore = await core.group('Upload the model to the pipeline run', () =>
@@ -149,7 +150,7 @@ async function readCandidate(ws: Workspace, run: RunInfo, config: Config): Promi
   const value = parseDecimal(text)
   if (!value) {
     throw new UserError(
-      `Tag '${config.metric}' of run ${source.id} is '${text}', not a finite decimal number (e.g. 0.9667); fix how the pipeline tags it.`
+      `Tag '${config.metric}' of run ${source.id} is '${shorten(text)}', not a finite decimal number (e.g. 0.9667; at most ${DECIMAL_BOUNDS.significantDigits} significant digits, exponent within ±${DECIMAL_BOUNDS.exponent}); fix how the pipeline tags it.`
     )
   }
   const modelType = ownValue(source.tags, config.modelTypeTag) ?? ''
@@ -162,16 +163,46 @@ async function readCandidate(ws: Workspace, run: RunInfo, config: Config): Promi
   return { source, value, text, modelType }
 }
 
-function warnSkippedVersions(lookup: ChampionLookup, config: Config): void {
-  for (const skipped of lookup.skipped) {
-    const what =
-      skipped.rawValue === undefined
-        ? `no '${config.metric}' property`
-        : `a non-numeric '${config.metric}' property ('${skipped.rawValue}')`
-    core.warning(
-      `Version ${skipped.version} of ${config.modelName} has ${what}; it is skipped as a champion.`
-    )
-  }
+/** One line for all the versions that cannot be champions, however many there are. */
+function warnSkippedVersions({ skipped }: ChampionLookup, config: Config): void {
+  if (skipped.length === 0) return
+  const one = skipped.length === 1
+  const named = skipped
+    .slice(0, NAMED_VERSIONS)
+    .map(v => `${v.version} (${v.rawValue === undefined ? 'none' : `'${shorten(v.rawValue)}'`})`)
+  const more = skipped.length > NAMED_VERSIONS ? ` and ${skipped.length - NAMED_VERSIONS} more` : ''
+  core.warning(
+    `${skipped.length} version${one ? '' : 's'} of ${config.modelName} ${one ? 'is' : 'are'} skipped as ${one ? 'a champion' : 'champions'}, having no numeric '${config.metric}' property: ${named.join(', ')}${more}.`
+  )
+}
+
+/** Versions a message names before it only counts the rest. */
+const NAMED_VERSIONS = 5
+
+/**
+ * Registering as 'first' while other versions exist would rank the candidate above versions
+ * it was never compared with: most likely a typo in compare-to or metric, so it takes
+ * allow-first. This run's own version (a re-run) does not count; force registers anyway.
+ */
+function requireChampion(lookup: ChampionLookup, config: Config, runId: string): void {
+  if (lookup.champion || config.allowFirst || config.force) return
+  const others = lookup.listed.filter(version => version.jobName !== runId)
+  if (others.length === 0) return
+  const { compareTo, metric, modelName } = config
+  const which =
+    compareTo.kind === 'tag'
+      ? `no version tagged ${compareTo.key}=${compareTo.value} has`
+      : 'no version has'
+  const newest = others.slice(0, NAMED_VERSIONS).map(v => v.version)
+  const more = others.length > NAMED_VERSIONS ? ', …' : ''
+  throw new UserError(
+    `No champion for ${modelName}: ${which} a numeric '${metric}' property, but it has ${others.length} version${others.length === 1 ? '' : 's'} (newest: ${newest.join(', ')}${more}). Registering as 'first' would ignore them: check compare-to and metric, or set allow-first: true.`
+  )
+}
+
+/** A value as a message shows it: a tag can hold a megabyte. */
+function shorten(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
 }
 
 /**

@@ -374,7 +374,9 @@ describe('the gate against the workspace emulator', () => {
       'dry-run': 'true'
     })
     expect(latest.stdout).toMatch(
-      /::warning::Version 3 .* non-numeric 'accuracy' property \('n\/a'\)/
+      new RegExp(
+        `::warning::1 version of ${model} is skipped as a champion, having no numeric 'accuracy' property: 3 \\('n/a'\\)\\.`
+      )
     )
     const best = await ws.gate(
       ws.inputs({ ...common, 'model-path': ws.model('a'), 'compare-to': 'best' })
@@ -389,6 +391,75 @@ describe('the gate against the workspace emulator', () => {
     )
     expect(tagged.outputs).toMatchObject({ reason: 'not-better', 'champion-version': '1' })
     expect(ws.versions(model)).toHaveLength(3)
+  })
+
+  test('compare-to a tag that no version carries fails unless allow-first, before any write', async () => {
+    const model = ws.unique('no-tag')
+    ws.seedVersion(model, '1', { accuracy: '0.99' }, { createdAt: '2026-01-01T00:00:00Z' })
+    ws.seedVersion(model, '2', { accuracy: '0.98' }, { createdAt: '2026-02-01T00:00:00Z' })
+    const run = ws.addRun({ tags: { best_model: 'RF', accuracy: '0.5' } })
+    const inputs = ws.inputs({
+      'run-id': run,
+      'model-name': model,
+      'model-path': ws.model('m'),
+      'compare-to': 'tag:stage=production'
+    })
+    const refused = await ws.gate(inputs)
+    expect(refused.exitCode).toBe(1)
+    expect(refused.error).toMatch(
+      new RegExp(
+        `^No champion for ${model}: no version tagged stage=production has a numeric 'accuracy' property, but it has 2 versions \\(newest: 2, 1\\).* set allow-first: true`
+      )
+    )
+    expect(ws.versions(model)).toHaveLength(2)
+    expect(ws.emu.state.listArtifacts(run)).toHaveLength(0)
+    const allowed = await ws.gate({ ...inputs, 'allow-first': 'true' })
+    expect(allowed.error).toBeUndefined()
+    expect(allowed.outputs).toMatchObject({
+      registered: 'true',
+      reason: 'first',
+      'model-version': '3'
+    })
+  })
+
+  test('no version with a numeric metric fails unless allow-first; the skipped versions warn in one line', async () => {
+    const model = ws.unique('no-score')
+    ws.seedVersion(model, '1', { accuracy: 'n/a' }, { createdAt: '2026-01-01T00:00:00Z' })
+    ws.seedVersion(model, '2', {}, { createdAt: '2026-02-01T00:00:00Z' })
+    const inputs = ws.inputs({
+      'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '0.5' } }),
+      'model-name': model,
+      'model-path': ws.model('m')
+    })
+    const refused = await ws.gate(inputs)
+    expect(refused.exitCode).toBe(1)
+    expect(refused.error).toMatch(
+      new RegExp(
+        `^No champion for ${model}: no version has a numeric 'accuracy' property, but it has 2 versions \\(newest: 2, 1\\)`
+      )
+    )
+    const allowed = await ws.gate({ ...inputs, 'allow-first': 'true' })
+    expect(allowed.outputs).toMatchObject({ registered: 'true', reason: 'first' })
+    const warnings = allowed.stdout.match(/^::warning::.*skipped as champions.*$/gm) ?? []
+    expect(warnings).toEqual([
+      `::warning::2 versions of ${model} are skipped as champions, having no numeric 'accuracy' property: 2 (none), 1 ('n/a').`
+    ])
+  })
+
+  test('a first registration on an empty model, and its re-run, need no allow-first', async () => {
+    const model = ws.unique('empty')
+    const inputs = ws.inputs({
+      'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '0.5' } }),
+      'model-name': model,
+      'model-path': ws.model('m'),
+      'compare-to': 'tag:stage=production'
+    })
+    const first = await ws.gate(inputs)
+    expect(first.outputs).toMatchObject({ registered: 'true', reason: 'first' })
+    // The only version is this run's own: a re-run is not a first registration over others.
+    const again = await ws.gate(inputs)
+    expect(again.error).toBeUndefined()
+    expect(again.outputs).toMatchObject({ registered: 'true', reason: 'already-registered' })
   })
 
   test('compare-to a tag value with a comma matches exactly', async () => {

@@ -28,6 +28,8 @@ export interface ChampionLookup {
   history: ScoredVersion[]
   /** Versions whose metric property could not be used, newest first */
   skipped: VersionInfo[]
+  /** Versions listed, newest first: at least the first page, and every one when no champion */
+  listed: VersionInfo[]
 }
 
 export const HISTORY_SIZE = 20
@@ -52,15 +54,20 @@ export async function findChampion(
       listVersions(ws, modelName, metric, tagFilter(compareTo), before),
       compareTo
     )
-    const [history, tagScored] = await Promise.all([
+    const [history, withTagScored] = await Promise.all([
       firstScored(newest, HISTORY_SIZE),
       firstScored(tagged, 1)
     ])
-    return { champion: tagScored.scored[0], history: history.scored, skipped: tagScored.skipped }
+    return {
+      champion: withTagScored.scored[0],
+      history: history.scored,
+      skipped: withTagScored.skipped,
+      listed: history.seen
+    }
   }
   if (compareTo.kind === 'latest') {
-    const { scored, skipped } = await firstScored(newest, HISTORY_SIZE, 1)
-    return { champion: scored[0], history: scored, skipped }
+    const { scored, skipped, seen } = await firstScored(newest, HISTORY_SIZE, 1)
+    return { champion: scored[0], history: scored, skipped, listed: seen }
   }
   const all = await firstScored(newest, Infinity)
   let best: ScoredVersion | undefined
@@ -75,7 +82,12 @@ export async function findChampion(
     )
       best = version
   }
-  return { champion: best, history: all.scored.slice(0, HISTORY_SIZE), skipped: all.skipped }
+  return {
+    champion: best,
+    history: all.scored.slice(0, HISTORY_SIZE),
+    skipped: all.skipped,
+    listed: all.seen
+  }
 }
 
 /**
@@ -104,10 +116,12 @@ async function firstScored(
   pages: AsyncIterable<VersionInfo[]>,
   wanted: number,
   enough = wanted
-): Promise<{ scored: ScoredVersion[]; skipped: VersionInfo[] }> {
+): Promise<{ scored: ScoredVersion[]; skipped: VersionInfo[]; seen: VersionInfo[] }> {
   const scored: ScoredVersion[] = []
   const skipped: VersionInfo[] = []
+  const seen: VersionInfo[] = []
   for await (const page of pages) {
+    seen.push(...page)
     for (const version of page) {
       if (version.value) {
         if (scored.length < wanted) scored.push(version as ScoredVersion)
@@ -117,7 +131,7 @@ async function firstScored(
     }
     if (scored.length >= enough) break
   }
-  return { scored, skipped }
+  return { scored, skipped, seen }
 }
 
 async function* listVersions(
@@ -224,7 +238,7 @@ export interface Registration {
   modelType: string
   jobName: string
   description: string
-  tags: Record<string, string>
+  tags?: Record<string, string>
   properties: Record<string, string>
 }
 
