@@ -270,6 +270,10 @@ test('runs and tags that cannot be gated fail after reading, before any write', 
   const failed = run({ accuracy: '0.9' }, { status: 'Failed' })
   const canceled = run({ accuracy: '0.9' }, { status: 'Canceled' })
   const stepped = ws.addRun({ children: [{ displayName: 'train', tags: { accuracy: '0.9' } }] })
+  const scored = ws.unique('bad-run-scored')
+  ws.seedVersion(scored, '1', { accuracy: '0.8' })
+  const unscored = ws.unique('bad-run-unscored')
+  ws.seedVersion(unscored, '1', { accuracy: '1e-99999999' })
   const cases: Case[] = [
     {
       name: 'unknown run',
@@ -312,6 +316,20 @@ test('runs and tags that cannot be gated fail after reading, before any write', 
         )
       })
     ),
+    {
+      name: 'compare-to a tag no version carries',
+      inputs: { 'model-name': scored, 'compare-to': 'tag:stage=prod,eu' },
+      error: new RegExp(
+        `^No champion for ${scored}: no version tagged stage=prod,eu has a numeric 'accuracy' property, but it has 1 version \\(newest: 1\\)\\. .*set allow-first: true\\.$`
+      )
+    },
+    {
+      name: 'no version with a usable score',
+      inputs: { 'model-name': unscored },
+      error: new RegExp(
+        `^No champion for ${unscored}: no version has a numeric 'accuracy' property`
+      )
+    },
     {
       name: 'no metric tag anywhere',
       inputs: { 'run-id': run({ best_model: 'RF' }) },
