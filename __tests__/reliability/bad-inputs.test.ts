@@ -383,6 +383,26 @@ test('a champion whose metric is not a number is skipped with a warning, not an 
   })
 })
 
+test('an authority that cannot be reached: after retries, one line naming the host and the inputs', async () => {
+  const { ws } = rel
+  const mark = ws.emu.requestLog.length
+  // A closed loopback port: nothing answers, as with a wrong cloud or authority-host.
+  const run = await rel.gate(
+    ws.inputs({
+      'run-id': goodRun,
+      'model-name': ws.unique('no-authority'),
+      'model-path': goodModel,
+      'authority-host': 'https://127.0.0.1:1'
+    })
+  )
+  rel.tally.badInputs += 1
+  expectOneLineError(
+    run,
+    /^Sign-in failed: the Microsoft Entra authority 127\.0\.0\.1:1 could not be reached after retries \(.+\); check the cloud and authority-host inputs/
+  )
+  expect(writesIn(ws.emu.requestLog.slice(mark))).toEqual([])
+}, 180_000)
+
 test('a stack trace only with step debug logging on', async () => {
   const inputs = rel.ws.inputs({
     'run-id': goodRun,
