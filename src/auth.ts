@@ -28,16 +28,22 @@ export function createCredential(auth: AuthConfig, cloud: Config['cloud']): Toke
   switch (auth.kind) {
     case 'secret':
       return shareTokens(
-        new ClientSecretCredential(auth.tenantId, auth.clientId, auth.clientSecret, options)
+        explainUnreachableAuthority(
+          new ClientSecretCredential(auth.tenantId, auth.clientId, auth.clientSecret, options),
+          cloud.authorityHost
+        )
       )
     case 'oidc':
       // A fresh GitHub ID token for every Entra request: they expire within minutes.
       return shareTokens(
-        new ClientAssertionCredential(
-          auth.tenantId,
-          auth.clientId,
-          () => githubIdToken(auth.audience),
-          options
+        explainUnreachableAuthority(
+          new ClientAssertionCredential(
+            auth.tenantId,
+            auth.clientId,
+            () => githubIdToken(auth.audience),
+            options
+          ),
+          cloud.authorityHost
         )
       )
     case 'default':
@@ -88,6 +94,40 @@ export function shareTokens(inner: TokenCredential): TokenCredential {
       const request = inner.getToken(scopes, { ...options, abortSignal: undefined })
       cache.set(key, request)
       return request
+    }
+  }
+}
+
+/**
+ * MSAL reports an authority it cannot reach as `endpoints_resolution_error` or a socket error,
+ * naming neither the host nor what sets it.
+ */
+const UNREACHABLE =
+  /endpoints_resolution_error|network_error|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|socket hang up/i
+
+/**
+ * Turns a sign-in that never reached Entra (after the credential's own retries) into one line
+ * naming the authority host and the inputs that choose it. Entra's answers pass unchanged.
+ */
+export function explainUnreachableAuthority(
+  inner: TokenCredential,
+  authorityHost: string
+): TokenCredential {
+  return {
+    async getToken(scopes, options) {
+      try {
+        return await inner.getToken(scopes, options)
+      } catch (error) {
+        const { statusCode, message } = error as { statusCode?: number; message?: string }
+        if (statusCode !== undefined || !UNREACHABLE.test(message ?? '')) throw error
+        const host = new URL(authorityHost).host
+        const detail = (message ?? '')
+          .split(/\s*\n\s*/)[0]
+          .replace(/: See https:\S+ for details$/, '')
+        throw new UserError(
+          `Sign-in failed: the Microsoft Entra authority ${host} could not be reached after retries (${detail}); check the cloud and authority-host inputs (and AZURE_AUTHORITY_HOST), and that the runner can reach ${host}.`
+        )
+      }
     }
   }
 }

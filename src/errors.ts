@@ -52,6 +52,11 @@ const SECRET_PATTERNS: [RegExp, string][] = [
 ]
 
 /** Removes anything that looks like a credential from text meant for logs. */
+/** A value as a message shows it: a tag can hold a megabyte. */
+export function shorten(text: string, max = 40): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
+}
+
 export function scrub(text: string): string {
   return SECRET_PATTERNS.reduce(
     (out, [pattern, replacement]) => out.replace(pattern, replacement),

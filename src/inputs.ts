@@ -29,6 +29,7 @@ export const Inputs = {
   MinRelativeImprovement: 'min-relative-improvement',
   Threshold: 'threshold',
   CompareTo: 'compare-to',
+  AllowFirst: 'allow-first',
   AssetType: 'asset-type',
   Framework: 'framework',
   FrameworkVersion: 'framework-version',
@@ -98,6 +99,8 @@ export interface Config {
   modelTypeTag: string
   rule: Rule
   compareTo: CompareTo
+  /** Register as first although versions exist, none of which is a champion */
+  allowFirst: boolean
   assetType: AssetType
   /** From the MLmodel file, for asset-type mlflow_model */
   flavors?: Flavors
@@ -181,6 +184,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     modelTypeTag: optional(Inputs.ModelTypeTag) ?? 'best_model',
     rule,
     compareTo: parseCompareTo(optional(Inputs.CompareTo) ?? 'latest'),
+    allowFirst: bool(Inputs.AllowFirst, false),
     assetType,
     flavors,
     framework: optional(Inputs.Framework) ?? 'ScikitLearn',

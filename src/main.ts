@@ -16,13 +16,16 @@ import {
 } from './azureml/models.js'
 import { getPipelineRun, waitForCompletion, type RunInfo } from './azureml/runs.js'
 import { Workspace, workspaceIdOf } from './azureml/workspace.js'
-import { decide, type Decision } from './decision.js'
-import { UserError, maskTokens, messageOf } from './errors.js'
+import { decide, type Decision, type Reason } from './decision.js'
+import { UserError, maskTokens, messageOf, shorten } from './errors.js'
 import { readConfig, type Config } from './inputs.js'
 import { buildOutcome, type Candidate, type GateContext, type Outcome } from './outcome.js'
 import { announce, setOutputs, writeDecisionFile, writeSummary } from './report.js'
 import { readScore } from './scores/candidate.js'
 import { withJobScores } from './scores/champion.js'
+
+/** The reasons a candidate loses for: a dry run is judged by what it would have done. */
+const LOSING_REASONS: ReadonlySet<Reason> = new Set(['not-better', 'below-threshold'])
 
 /** Attempts at registering when concurrent runs keep taking the next version number. */
 const REGISTER_ATTEMPTS = 5
@@ -38,15 +41,33 @@ export async function run(): Promise<void> {
     const outcome = await gate(config)
     setOutputs(outcome)
     announce(outcome)
-    await writeSummary(outcome)
-    if (config.decisionFile) await writeDecisionFile(config.decisionFile, outcome)
-    if (config.failIfNotBetter && !outcome.registered) {
-      core.setFailed(`fail-if-not-better is true and the model was not registered: ${outcome.why}`)
+    await report(config, outcome)
+    if (config.failIfNotBetter && LOSING_REASONS.has(outcome.reason)) {
+      const was = outcome.dryRun ? 'would not be' : 'was not'
+      core.setFailed(`fail-if-not-better is true and the model ${was} registered: ${outcome.why}`)
     }
   } catch (error) {
     // One line a person can act on; the stack only when step debug logging is on.
     if (debugging() && error instanceof Error && error.stack) core.debug(messageOf(error.stack))
     core.setFailed(messageOf(config ? explainAccess(error, callerOf(config)) : error))
+  }
+}
+
+/**
+ * The summary and the decision file report what happened; by now a version may be registered,
+ * and the deploy job must see the step succeed, so a failure to write them only warns.
+ */
+async function report(config: Config, outcome: Outcome): Promise<void> {
+  try {
+    await writeSummary(outcome)
+  } catch (error) {
+    core.warning(`The job summary was not written: ${messageOf(error)}`)
+  }
+  if (!config.decisionFile) return
+  try {
+    await writeDecisionFile(config.decisionFile, outcome)
+  } catch (error) {
+    core.warning(`decision-file ${config.decisionFile} was not written: ${messageOf(error)}`)
   }
 }
 
@@ -67,6 +88,7 @@ async function gate(config: Config): Promise<Outcome> {
     readCandidate(ws, run, config)
   )
   warnSkippedVersions(registry.lookup, config)
+  requireChampion(registry.lookup, config, run.id)
   const upload = await core.group('Upload the model to the pipeline run', () =>
     uploadModel(config, ws, run)
   )
@@ -133,16 +155,41 @@ async function readCandidate(ws: Workspace, run: RunInfo, config: Config): Promi
   return { source: found.run, scoreSource: found.source, value, text: found.text, modelType }
 }
 
-function warnSkippedVersions(lookup: ChampionLookup, config: Config): void {
-  for (const skipped of lookup.skipped) {
-    const what =
-      skipped.rawValue === undefined
-        ? `no '${config.metric}' property`
-        : `a non-numeric '${config.metric}' property ('${skipped.rawValue}')`
-    core.warning(
-      `Version ${skipped.version} of ${config.modelName} has ${what}; it is skipped as a champion.`
-    )
-  }
+/** One line for all the versions that cannot be champions, however many there are. */
+function warnSkippedVersions({ skipped }: ChampionLookup, config: Config): void {
+  if (skipped.length === 0) return
+  const one = skipped.length === 1
+  const named = skipped
+    .slice(0, NAMED_VERSIONS)
+    .map(v => `${v.version} (${v.rawValue === undefined ? 'none' : `'${shorten(v.rawValue)}'`})`)
+  const more = skipped.length > NAMED_VERSIONS ? ` and ${skipped.length - NAMED_VERSIONS} more` : ''
+  core.warning(
+    `${skipped.length} version${one ? '' : 's'} of ${config.modelName} ${one ? 'is' : 'are'} skipped as ${one ? 'a champion' : 'champions'}, having no numeric '${config.metric}' property: ${named.join(', ')}${more}.`
+  )
+}
+
+/** Versions a message names before it only counts the rest. */
+const NAMED_VERSIONS = 5
+
+/**
+ * Registering as 'first' while other versions exist would rank the candidate above versions
+ * it was never compared with: most likely a typo in compare-to or metric, so it takes
+ * allow-first. This run's own version (a re-run) does not count; force registers anyway.
+ */
+function requireChampion(lookup: ChampionLookup, config: Config, runId: string): void {
+  if (lookup.champion || config.allowFirst || config.force) return
+  const others = lookup.listed.filter(version => version.jobName !== runId)
+  if (others.length === 0) return
+  const { compareTo, metric, modelName } = config
+  const which =
+    compareTo.kind === 'tag'
+      ? `no version tagged ${compareTo.key}=${compareTo.value} has`
+      : 'no version has'
+  const newest = others.slice(0, NAMED_VERSIONS).map(v => v.version)
+  const more = others.length > NAMED_VERSIONS ? ', …' : ''
+  throw new UserError(
+    `No champion for ${modelName}: ${which} a numeric '${metric}' property, but it has ${others.length} version${others.length === 1 ? '' : 's'} (newest: ${newest.join(', ')}${more}). Registering as 'first' would ignore them: check compare-to and metric, or set allow-first: true.`
+  )
 }
 
 /**

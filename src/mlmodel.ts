@@ -37,12 +37,12 @@ export function readMlflowFlavors(input: string, model: ModelFiles, shown: strin
     throw new InputError(input, `the MLmodel file in '${shown}' lists no flavors; ${fix}`)
   }
   return Object.fromEntries(
-    Object.entries(flavors).map(([name, data]) => [name, { data: stringMap(data) }])
+    Object.entries(flavors).map(([name, data]) => [name, { data: flavorData(data) }])
   )
 }
 
 /** FlavorData.data maps strings to strings: scalars as text, nested values as JSON. */
-function stringMap(data: unknown): Record<string, string> {
+function flavorData(data: unknown): Record<string, string> {
   if (!isMap(data)) return {}
   const out: Record<string, string> = {}
   for (const [key, value] of Object.entries(data)) {

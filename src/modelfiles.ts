@@ -42,7 +42,7 @@ export function listModelFiles(input: string, modelPath: string): ModelFiles {
     throw new InputError(input, `'${modelPath}' is neither a file nor a folder`)
   }
   const files: ModelFile[] = []
-  walk(input, root, '', files)
+  walk({ input, modelPath, ancestors: [fs.realpathSync(root)] }, root, '', files)
   if (files.length === 0) {
     throw new InputError(
       input,
@@ -53,21 +53,35 @@ export function listModelFiles(input: string, modelPath: string): ModelFiles {
   return { kind: 'folder', root, files, totalBytes: files.reduce((sum, f) => sum + f.size, 0) }
 }
 
-function walk(input: string, dir: string, prefix: string, out: ModelFile[]): void {
+/** The folders being walked, by real path: a link to one of them would never end. */
+interface Walk {
+  input: string
+  modelPath: string
+  ancestors: string[]
+}
+
+function walk(at: Walk, dir: string, prefix: string, out: ModelFile[]): void {
   let entries: fs.Dirent[]
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true })
   } catch (error) {
-    throw new InputError(input, `cannot read folder '${dir}': ${(error as Error).message}`)
+    throw new InputError(at.input, `cannot read folder '${dir}': ${(error as Error).message}`)
   }
   for (const entry of entries) {
     const absolutePath = path.join(dir, entry.name)
     const relativePath = prefix ? `${prefix}/${entry.name}` : entry.name
-    const stat = entry.isSymbolicLink() ? statOrFail(input, absolutePath, absolutePath) : entry
+    const stat = entry.isSymbolicLink() ? statOrFail(at.input, absolutePath, absolutePath) : entry
     if (stat.isDirectory()) {
-      walk(input, absolutePath, relativePath, out)
+      const real = fs.realpathSync(absolutePath)
+      if (at.ancestors.includes(real)) {
+        throw new InputError(
+          at.input,
+          `model folder '${at.modelPath}' contains a symlink loop: '${relativePath}' leads back to '${real}'; remove the link or point model-path at a folder without it`
+        )
+      }
+      walk({ ...at, ancestors: [...at.ancestors, real] }, absolutePath, relativePath, out)
     } else if (stat.isFile()) {
-      checkReadable(input, absolutePath, absolutePath)
+      checkReadable(at.input, absolutePath, absolutePath)
       out.push({ relativePath, absolutePath, size: fs.statSync(absolutePath).size })
     }
   }
@@ -76,7 +90,13 @@ function walk(input: string, dir: string, prefix: string, out: ModelFile[]): voi
 function statOrFail(input: string, absolute: string, shown: string): fs.Stats {
   try {
     return fs.statSync(absolute)
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') {
+      throw new InputError(
+        input,
+        `'${shown}' is a symlink loop (links that lead back to each other); remove or fix the link`
+      )
+    }
     throw new InputError(
       input,
       `'${shown}' does not exist (resolved to ${absolute}); download or build the model before this step`

@@ -133,32 +133,57 @@ export function summaryMarkdown(o: Outcome): string {
   return lines.join('\n')
 }
 
-/** The metric over the last versions and the candidate, as a mermaid chart GitHub renders. */
+/**
+ * Scores a chart can draw: mermaid reads them as binary doubles, and a value axis spanning
+ * 1e-300 to 1e300 shows nothing anyway. The tables above the chart keep every exact value.
+ */
+const CHART_RANGE = { smallest: new Big('1e-12'), largest: new Big('1e15') }
+
+/**
+ * The metric over the last versions and the candidate, as a mermaid chart GitHub renders, or a
+ * line saying why there is none. The candidate's point is marked; the title says when the value
+ * axis does not start at 0, since bars drawn from elsewhere exaggerate differences.
+ */
 export function historyChart(o: Outcome): string | undefined {
-  const points = [...o.history].reverse().map(h => ({ label: `v${h.version}`, value: h.value }))
-  const candidateIsListed = o.registered && points.some(p => p.label === `v${o.modelVersion}`)
-  if (!candidateIsListed)
-    points.push({ label: o.registered ? `v${o.modelVersion}` : 'candidate', value: o.metricValue })
+  const candidateLabel = o.registered ? `candidate v${o.modelVersion}` : 'candidate'
+  const points = [...o.history].reverse().map(h => ({
+    label: o.registered && h.version === o.modelVersion ? candidateLabel : `v${h.version}`,
+    value: new Big(h.value)
+  }))
+  if (!points.some(p => p.label === candidateLabel))
+    points.push({ label: candidateLabel, value: new Big(o.metricValue) })
   if (points.length < 2) return undefined
-  const values = points.map(p => Number(p.value))
-  const low = Math.min(...values)
-  const high = Math.max(...values)
+  const drawable = points.every(
+    ({ value }) =>
+      value.eq(0) || (value.abs().gte(CHART_RANGE.smallest) && value.abs().lte(CHART_RANGE.largest))
+  )
+  if (!drawable) {
+    return `_No chart: scores beyond ±${CHART_RANGE.largest.toExponential()} or closer to 0 than ${CHART_RANGE.smallest.toExponential()} cannot be drawn; the table above has the exact values._`
+  }
+  const shown = points.map(p => Number(p.value.prec(8).toFixed()))
+  const low = Math.min(...shown)
+  const high = Math.max(...shown)
   const pad = (high - low) * 0.1 || Math.abs(high) * 0.01 || 1
+  // Scores that are never negative do not need an axis below 0.
+  const from = low >= 0 && low - pad < 0 ? 0 : low - pad
+  const name = o.metric.replace(/"/g, "'")
+  const title =
+    from === 0 ? `${name} by version` : `${name} by version (value axis from ${round(from)}, not 0)`
   return [
     '```mermaid',
     'xychart-beta',
-    `  title "${o.metric.replace(/"/g, "'")} by version"`,
+    `  title "${title}"`,
     `  x-axis [${points.map(p => `"${p.label}"`).join(', ')}]`,
-    `  y-axis "${o.metric.replace(/"/g, "'")}" ${round(low - pad)} --> ${round(high + pad)}`,
-    `  bar [${points.map(p => plain(p.value)).join(', ')}]`,
-    `  line [${points.map(p => plain(p.value)).join(', ')}]`,
+    `  y-axis "${name}" ${round(from)} --> ${round(high + pad)}`,
+    `  bar [${shown.map(plain).join(', ')}]`,
+    `  line [${shown.map(plain).join(', ')}]`,
     '```'
   ].join('\n')
 }
 
 /** Mermaid's chart grammar has no exponents: 1e-3 must be written 0.001. */
-function plain(value: string): string {
-  return new Big(value.replace(/^\+/, '')).toFixed()
+function plain(value: number): string {
+  return new Big(value).toFixed()
 }
 
 function round(value: number): string {

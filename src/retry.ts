@@ -8,7 +8,7 @@ import {
 /**
  * One retry rule for every call the action makes (ARM, run history, token, OIDC, blob):
  * 408, 429, 500, 502, 503, 504 and dropped connections are retried with exponential backoff
- * and full jitter, honouring Retry-After; attempts, each wait and the total wait are bounded,
+ * and full jitter, honouring the service's retry hints; attempts, each wait and the total wait are bounded,
  * so a call gives up within a few minutes with its last status.
  */
 export const RETRY_LIMITS = {
@@ -64,6 +64,24 @@ export function retryAfterMs(
   return Math.min(Math.max(ms, 0), RETRY_LIMITS.maxRetryAfterMs)
 }
 
+interface Headers {
+  get(name: string): string | undefined | null
+}
+
+/**
+ * The service's hint of how long to wait, in the Azure SDK's order (@typespec/ts-http-runtime
+ * throttlingRetryStrategy): `retry-after-ms`, then `x-ms-retry-after-ms` (milliseconds), then
+ * `Retry-After` (seconds or an HTTP date). Bounded; undefined when none is usable.
+ */
+export function retryHintMs(headers: Headers | undefined, now = Date.now()): number | undefined {
+  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms']) {
+    const value = headers?.get(name)
+    const ms = value ? Number(value) : NaN
+    if (Number.isFinite(ms)) return Math.min(Math.max(ms, 0), RETRY_LIMITS.maxRetryAfterMs)
+  }
+  return retryAfterMs(headers?.get('retry-after'), now)
+}
+
 /** Time each request has waited so far; a request that would exceed the budget gives up. */
 const waited = new WeakMap<object, number>()
 
@@ -79,10 +97,7 @@ const strategy: RetryStrategy = {
   retry({ retryCount, response, responseError }) {
     const request = response?.request ?? responseError?.request
     if (response && isRetryableStatus(response.status)) {
-      return wait(
-        request,
-        retryAfterMs(response.headers.get('retry-after')) ?? backoffMs(retryCount)
-      )
+      return wait(request, retryHintMs(response.headers) ?? backoffMs(retryCount))
     }
     if (
       !response &&
@@ -115,10 +130,8 @@ export async function retrying<T>(
       return await fn()
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode
-      const headers = (
-        error as { response?: { headers?: { get(name: string): string | undefined } } }
-      ).response?.headers
-      const delay = retryAfterMs(headers?.get('retry-after')) ?? backoffMs(retry)
+      const headers = (error as { response?: { headers?: Headers } }).response?.headers
+      const delay = retryHintMs(headers) ?? backoffMs(retry)
       if (
         retry >= RETRY_LIMITS.retries ||
         waitedMs + delay > RETRY_LIMITS.maxTotalWaitMs ||

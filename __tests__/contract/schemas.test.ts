@@ -14,7 +14,7 @@ describe('contracts/', () => {
     expect(schema.$comment).toMatch(
       schema['x-inferred']
         ? /^INFERRED/
-        : /(azure-rest-api-specs|azure-sdk-for-python) \S+ @ [0-9a-f]{40}/
+        : /(azure-rest-api-specs|azure-sdk-for-python|mlflow\/mlflow) \S+ @ [0-9a-f]{40}/
     )
   })
 

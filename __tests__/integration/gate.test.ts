@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { credentialsFor } from '../../scripts/action-runner.js'
@@ -123,6 +123,67 @@ describe('the gate against the workspace emulator', () => {
     })
   })
 
+  test('after a registration, failing to write the summary or decision-file only warns', async () => {
+    const model = ws.unique('report-fails')
+    const dir = mkdtempSync(path.join(tmpdir(), 'gate-report-'))
+    const notAFolder = path.join(dir, 'file')
+    writeFileSync(notAFolder, 'x')
+    const r = await ws.gate(
+      ws.inputs({
+        'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '0.91' } }),
+        'model-name': model,
+        'model-path': ws.model('m'),
+        // A file inside a regular file cannot be written.
+        'decision-file': path.join(notAFolder, 'decision.json')
+      }),
+      { GITHUB_STEP_SUMMARY: path.join(dir, 'missing', 'summary.md') }
+    )
+    expect(r.error).toBeUndefined()
+    expect(r.exitCode).toBe(0)
+    expectAllOutputs(r.outputs)
+    expect(r.outputs).toMatchObject({ registered: 'true', reason: 'first', 'model-version': '1' })
+    expect(r.stdout).toMatch(/^::warning::The job summary was not written: .*/m)
+    expect(r.stdout).toMatch(/^::warning::decision-file .*decision\.json was not written: .*/m)
+    expect(ws.versions(model)).toHaveLength(1)
+  })
+
+  test('scores beyond what a double holds register and compare, and the summary says why there is no chart', async () => {
+    const model = ws.unique('huge')
+    const r1 = await ws.gate(
+      ws.inputs({
+        'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '1e309' } }),
+        'model-name': model,
+        'model-path': ws.model('a')
+      })
+    )
+    expect(r1.error).toBeUndefined()
+    expect(r1.outputs).toMatchObject({ registered: 'true', 'model-version': '1' })
+    // The champion 1e309 must not break the runs after it.
+    const worse = await ws.gate(
+      ws.inputs({
+        'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '0.9' } }),
+        'model-name': model,
+        'model-path': ws.model('b')
+      })
+    )
+    expect(worse.error).toBeUndefined()
+    expect(worse.outputs).toMatchObject({ registered: 'false', reason: 'not-better' })
+    const better = await ws.gate(
+      ws.inputs({
+        'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '1e400' } }),
+        'model-name': model,
+        'model-path': ws.model('c')
+      })
+    )
+    expect(better.error).toBeUndefined()
+    expect(better.outputs).toMatchObject({
+      registered: 'true',
+      reason: 'better',
+      'champion-value': '1e309'
+    })
+    expect(better.summary).toContain('No chart: scores beyond')
+  })
+
   test('a tie is not better', async () => {
     const model = ws.unique('tie')
     ws.seedVersion(model, '1', { accuracy: '0.95' })
@@ -228,6 +289,58 @@ describe('the gate against the workspace emulator', () => {
     expect(ws.emu.state.listArtifacts(nan)).toHaveLength(0)
   })
 
+  test('inherited object members are never read as tags or properties', async () => {
+    const model = ws.unique('own-keys')
+    // metric 'constructor' on a run without that tag: not found, not Object's constructor.
+    const untagged = ws.addRun({ tags: { accuracy: '0.9', best_model: 'RF' } })
+    const r1 = await ws.gate(
+      ws.inputs({
+        'run-id': untagged,
+        'model-name': model,
+        'model-path': ws.model('m'),
+        metric: 'constructor'
+      })
+    )
+    expect(r1.exitCode).toBe(1)
+    expect(r1.error).toMatch(
+      new RegExp(`^Tag 'constructor' was not found on pipeline run ${untagged}`)
+    )
+
+    // model-type-tag 'toString' on a run without it: no model type, not a function's source.
+    const typed = await ws.gate(
+      ws.inputs({
+        'run-id': ws.addRun({ tags: { accuracy: '0.9' } }),
+        'model-name': model,
+        'model-path': ws.model('m'),
+        'model-type-tag': 'toString'
+      })
+    )
+    expect(typed.error).toBeUndefined()
+    expect(typed.outputs).toMatchObject({ registered: 'true', 'model-type': '' })
+    expect(typed.stdout).toMatch(/::warning::Run .* has no 'toString' tag/)
+    expect(ws.versions(model)[0].properties).not.toHaveProperty('model_type')
+
+    // A version without the 'valueOf' property is skipped, not read as Object's valueOf.
+    const scored = ws.unique('own-keys')
+    ws.seedVersion(scored, '1', { valueOf: '0.4' }, { createdAt: '2026-01-01T00:00:00Z' })
+    ws.seedVersion(scored, '2', {}, { createdAt: '2026-02-01T00:00:00Z' })
+    const r3 = await ws.gate(
+      ws.inputs({
+        'run-id': ws.addRun({ tags: { valueOf: '0.5', best_model: 'RF' } }),
+        'model-name': scored,
+        'model-path': ws.model('m'),
+        metric: 'valueOf'
+      })
+    )
+    expect(r3.error).toBeUndefined()
+    expect(r3.outputs).toMatchObject({
+      registered: 'true',
+      reason: 'better',
+      'champion-version': '1',
+      'model-version': '3'
+    })
+  })
+
   test('lower is better', async () => {
     const model = ws.unique('rmse')
     ws.seedVersion(model, '1', { rmse: '0.30' })
@@ -263,7 +376,9 @@ describe('the gate against the workspace emulator', () => {
       'dry-run': 'true'
     })
     expect(latest.stdout).toMatch(
-      /::warning::Version 3 .* non-numeric 'accuracy' property \('n\/a'\)/
+      new RegExp(
+        `::warning::1 version of ${model} is skipped as a champion, having no numeric 'accuracy' property: 3 \\('n/a'\\)\\.`
+      )
     )
     const best = await ws.gate(
       ws.inputs({ ...common, 'model-path': ws.model('a'), 'compare-to': 'best' })
@@ -278,6 +393,102 @@ describe('the gate against the workspace emulator', () => {
     )
     expect(tagged.outputs).toMatchObject({ reason: 'not-better', 'champion-version': '1' })
     expect(ws.versions(model)).toHaveLength(3)
+  })
+
+  test('compare-to a tag that no version carries fails unless allow-first, before any write', async () => {
+    const model = ws.unique('no-tag')
+    ws.seedVersion(model, '1', { accuracy: '0.99' }, { createdAt: '2026-01-01T00:00:00Z' })
+    ws.seedVersion(model, '2', { accuracy: '0.98' }, { createdAt: '2026-02-01T00:00:00Z' })
+    const run = ws.addRun({ tags: { best_model: 'RF', accuracy: '0.5' } })
+    const inputs = ws.inputs({
+      'run-id': run,
+      'model-name': model,
+      'model-path': ws.model('m'),
+      'compare-to': 'tag:stage=production'
+    })
+    const refused = await ws.gate(inputs)
+    expect(refused.exitCode).toBe(1)
+    expect(refused.error).toMatch(
+      new RegExp(
+        `^No champion for ${model}: no version tagged stage=production has a numeric 'accuracy' property, but it has 2 versions \\(newest: 2, 1\\).* set allow-first: true`
+      )
+    )
+    expect(ws.versions(model)).toHaveLength(2)
+    expect(ws.emu.state.listArtifacts(run)).toHaveLength(0)
+    const allowed = await ws.gate({ ...inputs, 'allow-first': 'true' })
+    expect(allowed.error).toBeUndefined()
+    expect(allowed.outputs).toMatchObject({
+      registered: 'true',
+      reason: 'first',
+      'model-version': '3'
+    })
+  })
+
+  test('no version with a numeric metric fails unless allow-first; the skipped versions warn in one line', async () => {
+    const model = ws.unique('no-score')
+    ws.seedVersion(model, '1', { accuracy: 'n/a' }, { createdAt: '2026-01-01T00:00:00Z' })
+    ws.seedVersion(model, '2', {}, { createdAt: '2026-02-01T00:00:00Z' })
+    const inputs = ws.inputs({
+      'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '0.5' } }),
+      'model-name': model,
+      'model-path': ws.model('m')
+    })
+    const refused = await ws.gate(inputs)
+    expect(refused.exitCode).toBe(1)
+    expect(refused.error).toMatch(
+      new RegExp(
+        `^No champion for ${model}: no version has a numeric 'accuracy' property, but it has 2 versions \\(newest: 2, 1\\)`
+      )
+    )
+    const allowed = await ws.gate({ ...inputs, 'allow-first': 'true' })
+    expect(allowed.outputs).toMatchObject({ registered: 'true', reason: 'first' })
+    const warnings = allowed.stdout.match(/^::warning::.*skipped as champions.*$/gm) ?? []
+    expect(warnings).toEqual([
+      `::warning::2 versions of ${model} are skipped as champions, having no numeric 'accuracy' property: 2 (none), 1 ('n/a').`
+    ])
+  })
+
+  test('a first registration on an empty model, and its re-run, need no allow-first', async () => {
+    const model = ws.unique('empty')
+    const inputs = ws.inputs({
+      'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '0.5' } }),
+      'model-name': model,
+      'model-path': ws.model('m'),
+      'compare-to': 'tag:stage=production'
+    })
+    const first = await ws.gate(inputs)
+    expect(first.outputs).toMatchObject({ registered: 'true', reason: 'first' })
+    // The only version is this run's own: a re-run is not a first registration over others.
+    const again = await ws.gate(inputs)
+    expect(again.error).toBeUndefined()
+    expect(again.outputs).toMatchObject({ registered: 'true', reason: 'already-registered' })
+  })
+
+  test('compare-to a tag value with a comma matches exactly', async () => {
+    const model = ws.unique('comma')
+    ws.seedVersion(
+      model,
+      '1',
+      { accuracy: '0.95' },
+      { tags: { stage: 'prod,eu' }, createdAt: '2026-01-01T00:00:00Z' }
+    )
+    ws.seedVersion(
+      model,
+      '2',
+      { accuracy: '0.5' },
+      { tags: { stage: 'prod', eu: 'x' }, createdAt: '2026-02-01T00:00:00Z' }
+    )
+    const common = { 'model-name': model, 'dry-run': 'true', 'model-path': ws.model('m') }
+    const run = ws.addRun({ tags: { best_model: 'RF', accuracy: '0.9' } })
+    const comma = await ws.gate(
+      ws.inputs({ ...common, 'run-id': run, 'compare-to': 'tag:stage=prod,eu' })
+    )
+    expect(comma.error).toBeUndefined()
+    expect(comma.outputs).toMatchObject({ reason: 'not-better', 'champion-version': '1' })
+    const plain = await ws.gate(
+      ws.inputs({ ...common, 'run-id': run, 'compare-to': 'tag:stage=prod' })
+    )
+    expect(plain.outputs).toMatchObject({ reason: 'better', 'champion-version': '2' })
   })
 
   test('a folder model keeps its layout and registers with a trailing slash', async () => {
@@ -335,6 +546,39 @@ describe('the gate against the workspace emulator', () => {
     expect(ws.versions(model)).toHaveLength(0)
     expect(ws.emu.state.listArtifacts(run)).toHaveLength(0)
     expect(r.summary).toContain('Dry run')
+  })
+
+  test('dry-run with fail-if-not-better judges what would have happened', async () => {
+    const model = ws.unique('dry-fail')
+    const common = { 'model-name': model, 'dry-run': 'true', 'fail-if-not-better': 'true' }
+    const wouldRegister = await ws.gate(
+      ws.inputs({
+        ...common,
+        'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '0.9' } }),
+        'model-path': ws.model('m')
+      })
+    )
+    expect(wouldRegister.error).toBeUndefined()
+    expect(wouldRegister.exitCode).toBe(0)
+    expect(wouldRegister.outputs).toMatchObject({
+      registered: 'false',
+      reason: 'first',
+      'dry-run': 'true'
+    })
+    ws.seedVersion(model, '1', { accuracy: '0.95' })
+    const wouldNot = await ws.gate(
+      ws.inputs({
+        ...common,
+        'run-id': ws.addRun({ tags: { best_model: 'RF', accuracy: '0.9' } }),
+        'model-path': ws.model('m')
+      })
+    )
+    expect(wouldNot.exitCode).toBe(1)
+    expect(wouldNot.outputs).toMatchObject({ registered: 'false', reason: 'not-better' })
+    expect(wouldNot.error).toMatch(
+      /^fail-if-not-better is true and the model would not be registered: /
+    )
+    expect(ws.versions(model)).toHaveLength(1)
   })
 
   test('force registers a worse model and records why', async () => {

@@ -1,6 +1,6 @@
 // Every kind of bad input fails before the first write, with its own one-line error, exit code 1
 // and no stack trace (a stack only with step debug logging on).
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Reliability, STACK_FRAME, writesIn, type GateRun } from './harness.js'
 
@@ -76,6 +76,12 @@ test('invalid inputs: each has its own one-line error, and nothing is even read'
   writeFileSync(emptyFile, '')
   const emptyFolder = path.join(dir, 'empty-folder')
   mkdirSync(emptyFolder)
+  const loopFolder = path.join(dir, 'loop-folder')
+  mkdirSync(path.join(loopFolder, 'weights'), { recursive: true })
+  writeFileSync(path.join(loopFolder, 'weights', 'model.pkl'), 'w')
+  symlinkSync('..', path.join(loopFolder, 'weights', 'again'))
+  const loopLink = path.join(dir, 'loop-link')
+  symlinkSync('loop-link', loopLink)
   const decisionDir = path.join(dir, 'decisions')
   mkdirSync(decisionDir)
   const unreadable = path.join(dir, 'unreadable.pkl')
@@ -183,6 +189,12 @@ test('invalid inputs: each has its own one-line error, and nothing is even read'
       /^Input 'model-path': model folder '.*empty-folder' has no files/
     ),
     invalid(
+      'model-path',
+      loopFolder,
+      /^Input 'model-path': model folder '.*loop-folder' contains a symlink loop: 'weights\/again' leads back to/
+    ),
+    invalid('model-path', loopLink, /^Input 'model-path': '.*loop-link' is a symlink loop/),
+    invalid(
       'azure-credentials',
       '{"clientId": "x", ',
       /^Input 'azure-credentials': is not valid JSON/
@@ -258,6 +270,10 @@ test('runs and tags that cannot be gated fail after reading, before any write', 
   const failed = run({ accuracy: '0.9' }, { status: 'Failed' })
   const canceled = run({ accuracy: '0.9' }, { status: 'Canceled' })
   const stepped = ws.addRun({ children: [{ displayName: 'train', tags: { accuracy: '0.9' } }] })
+  const scored = ws.unique('bad-run-scored')
+  ws.seedVersion(scored, '1', { accuracy: '0.8' })
+  const unscored = ws.unique('bad-run-unscored')
+  ws.seedVersion(unscored, '1', { accuracy: '1e-99999999' })
   const cases: Case[] = [
     {
       name: 'unknown run',
@@ -291,13 +307,29 @@ test('runs and tags that cannot be gated fail after reading, before any write', 
       inputs: { 'run-id': canceled },
       error: new RegExp(`^Run '${canceled}' ended Canceled, not Completed`)
     },
-    ...['NaN', 'Infinity', '-Infinity', '0.9.1', '', 'high'].map(value => ({
-      name: `metric tag '${value}'`,
-      inputs: { 'run-id': run({ accuracy: value, best_model: 'RF' }) },
+    ...['NaN', 'Infinity', '-Infinity', '0.9.1', '', 'high', '1e999999999', '1e-99999999'].map(
+      value => ({
+        name: `metric tag '${value}'`,
+        inputs: { 'run-id': run({ accuracy: value, best_model: 'RF' }) },
+        error: new RegExp(
+          `^Tag 'accuracy' of run .* is '${value.replace(/\./g, '\\.')}', not a finite decimal number`
+        )
+      })
+    ),
+    {
+      name: 'compare-to a tag no version carries',
+      inputs: { 'model-name': scored, 'compare-to': 'tag:stage=prod,eu' },
       error: new RegExp(
-        `^Tag 'accuracy' of run .* is '${value.replace(/\./g, '\\.')}', not a finite decimal number`
+        `^No champion for ${scored}: no version tagged stage=prod,eu has a numeric 'accuracy' property, but it has 1 version \\(newest: 1\\)\\. .*set allow-first: true\\.$`
       )
-    })),
+    },
+    {
+      name: 'no version with a usable score',
+      inputs: { 'model-name': unscored },
+      error: new RegExp(
+        `^No champion for ${unscored}: no version has a numeric 'accuracy' property`
+      )
+    },
     {
       name: 'no metric tag anywhere',
       inputs: { 'run-id': run({ best_model: 'RF' }) },
@@ -339,16 +371,10 @@ test('a champion whose metric is not a number is skipped with a warning, not an 
   )
   rel.tally.badInputs += 2
   expect(run.error).toBeUndefined()
-  expect(run.stdout).toMatch(
-    new RegExp(
-      `::warning::Version 2 of ${model} has a non-numeric 'accuracy' property \\('n/a'\\); it is skipped as a champion.`
-    )
-  )
-  expect(run.stdout).toMatch(
-    new RegExp(
-      `::warning::Version 3 of ${model} has no 'accuracy' property; it is skipped as a champion.`
-    )
-  )
+  // One line for all of them, naming each with what it holds.
+  expect(run.stdout.match(/^::warning::.*skipped as.*$/gm)).toEqual([
+    `::warning::2 versions of ${model} are skipped as champions, having no numeric 'accuracy' property: 3 (none), 2 ('n/a').`
+  ])
   expect(run.outputs).toMatchObject({
     registered: 'true',
     reason: 'better',
@@ -356,6 +382,26 @@ test('a champion whose metric is not a number is skipped with a warning, not an 
     'model-version': '4'
   })
 })
+
+test('an authority that cannot be reached: after retries, one line naming the host and the inputs', async () => {
+  const { ws } = rel
+  const mark = ws.emu.requestLog.length
+  // A closed loopback port: nothing answers, as with a wrong cloud or authority-host.
+  const run = await rel.gate(
+    ws.inputs({
+      'run-id': goodRun,
+      'model-name': ws.unique('no-authority'),
+      'model-path': goodModel,
+      'authority-host': 'https://127.0.0.1:1'
+    })
+  )
+  rel.tally.badInputs += 1
+  expectOneLineError(
+    run,
+    /^Sign-in failed: the Microsoft Entra authority 127\.0\.0\.1:1 could not be reached after retries \(.+\); check the cloud and authority-host inputs/
+  )
+  expect(writesIn(ws.emu.requestLog.slice(mark))).toEqual([])
+}, 180_000)
 
 test('a stack trace only with step debug logging on', async () => {
   const inputs = rel.ws.inputs({

@@ -111,7 +111,7 @@ describe('retry budget', () => {
     let calls = 0
     const throttled = Object.assign(new Error('throttled'), {
       statusCode: 429,
-      response: { headers: { get: () => '60' } }
+      response: { headers: { get: (name: string) => (name === 'retry-after' ? '60' : undefined) } }
     })
     await expect(
       retrying(

@@ -70,6 +70,18 @@ suite('job summary rendered in Chromium', () => {
     expectChartDrawn(result)
     expect(result.mermaid.svgText).toContain('accuracy by version')
     for (const label of ['v1', 'v2', 'v3', 'v4']) expect(result.mermaid.svgText).toContain(label)
+    // The candidate is marked, and a value axis that does not start at 0 says so.
+    expect(result.mermaid.svgText).toContain('candidate v4')
+    expect(result.mermaid.svgText).toMatch(/value axis from 0\.\d+, not 0/)
+  })
+
+  test('scores beyond what a chart can draw: a line instead of the chart', async () => {
+    const result = await render(
+      'huge',
+      sampleOutcome({ metricValue: '1e400', history: [{ version: '3', value: '1e309' }] })
+    )
+    expect(result.mermaid.sources).toHaveLength(0)
+    expect(result.text).toContain('No chart: scores beyond')
   })
 
   test('not better, lower is better: the candidate is charted after the versions', async () => {

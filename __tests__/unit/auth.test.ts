@@ -1,5 +1,5 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth'
-import { shareTokens } from '../../src/auth.js'
+import { explainUnreachableAuthority, shareTokens } from '../../src/auth.js'
 
 function countingCredential(lifetimeMs: number) {
   const calls: string[] = []
@@ -50,5 +50,39 @@ describe('shareTokens', () => {
     })
     await expect(shared.getToken('s')).rejects.toThrow('boom')
     await expect(shared.getToken('s')).resolves.toMatchObject({ token: 'ok' })
+  })
+})
+
+describe('explainUnreachableAuthority', () => {
+  const failing = (error: Error): TokenCredential => ({
+    async getToken() {
+      throw error
+    }
+  })
+  const named = (name: string, message: string) => Object.assign(new Error(message), { name })
+
+  test.each([
+    named(
+      'CredentialUnavailableError',
+      'endpoints_resolution_error: See https://aka.ms/msal.js.errors#endpoints_resolution_error for details'
+    ),
+    named('AuthenticationError', 'connect ECONNREFUSED 127.0.0.1:1'),
+    named('CredentialUnavailableError', 'getaddrinfo ENOTFOUND login.example')
+  ])('a network failure names the host and the inputs to check: %s', async error => {
+    const credential = explainUnreachableAuthority(failing(error), 'https://login.example.test/')
+    await expect(credential.getToken('s')).rejects.toThrow(
+      /^Sign-in failed: the Microsoft Entra authority login\.example\.test could not be reached after retries \(.+\); check the cloud and authority-host inputs/
+    )
+  })
+
+  test("Entra's own answers pass through unchanged", async () => {
+    const refused = Object.assign(
+      named('AuthenticationError', 'AADSTS7000215: Invalid client secret'),
+      {
+        statusCode: 401
+      }
+    )
+    const credential = explainUnreachableAuthority(failing(refused), 'https://login.example.test')
+    await expect(credential.getToken('s')).rejects.toBe(refused)
   })
 })

@@ -1,5 +1,5 @@
 import { Big } from 'big.js'
-import { decide, parseDecimal, type Rule } from '../../src/decision.js'
+import { DECIMAL_BOUNDS, decide, parseDecimal, type Rule } from '../../src/decision.js'
 
 const rule = (overrides: Partial<Record<keyof Rule, string | boolean>> = {}): Rule => ({
   higherIsBetter: overrides.higherIsBetter !== false,
@@ -98,6 +98,34 @@ describe('parseDecimal', () => {
     undefined
   ])('rejects %j', text => {
     expect(parseDecimal(text)).toBeUndefined()
+  })
+  test.each([
+    ['1e999999999', '1e999999999'], // crashed the process
+    ['1e-99999999', '1e-99999999'], // took minutes and 4 GB
+    ['-1e1001', '-1e1001'],
+    ['1e-1001', '1e-1001'],
+    ['1e-1001 written out', '0.' + '0'.repeat(1000) + '1'],
+    ['1e1001 written out', '1' + '0'.repeat(1001)],
+    ['101 significant digits', '1.' + '1'.repeat(100)],
+    ['an exponent of 400 digits', '1e' + '9'.repeat(400)]
+  ])('rejects a decimal beyond the bounds: %s', (_label, text) => {
+    const started = Date.now()
+    expect(parseDecimal(text)).toBeUndefined()
+    expect(Date.now() - started).toBeLessThan(1000)
+  })
+  test.each([
+    ['1e1000', '1e1000', '1e+1000'],
+    ['1e400, beyond a binary double', '1e400', '1e+400'],
+    ['-1e-1000', '-1e-1000', '-1e-1000'],
+    ['100 significant digits', '1.' + '1'.repeat(99), '1.' + '1'.repeat(99)],
+    ['trailing zeros, not significant', '1' + '0'.repeat(200) + 'e-200', '1'],
+    ['1e-991 written out', '0.' + '0'.repeat(990) + '1', '1e-991'],
+    ['zero with a large exponent', '0e99999999', '0']
+  ])('accepts a decimal at the bounds: %s', (_label, text, shown) => {
+    expect(parseDecimal(text)?.toString()).toBe(shown)
+  })
+  test('DECIMAL_BOUNDS says what is accepted', () => {
+    expect(DECIMAL_BOUNDS).toEqual({ significantDigits: 100, exponent: 1000 })
   })
   test('keeps every digit', () => {
     expect(parseDecimal('0.123456789012345678901234567890')?.toString()).toBe(

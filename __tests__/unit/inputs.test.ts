@@ -60,6 +60,7 @@ describe('readConfig', () => {
     expect(config.rule.minImprovement.toString()).toBe('0')
     expect(config.rule.threshold).toBeUndefined()
     expect(config.compareTo).toEqual({ kind: 'latest' })
+    expect(config.allowFirst).toBe(false)
     expect(config.assetType).toBe('custom_model')
     expect(config.artifactPath).toBe('model.pkl')
     expect(config.model.kind).toBe('file')
@@ -106,6 +107,12 @@ describe('readConfig', () => {
       'wait-minutes': '1.5'
     })
     expect(config.compareTo).toEqual({ kind: 'tag', key: 'stage', value: 'production' })
+    expect(withInputs({ 'allow-first': 'true' }).allowFirst).toBe(true)
+    expect(withInputs({ 'compare-to': 'tag:stage=prod,eu' }).compareTo).toEqual({
+      kind: 'tag',
+      key: 'stage',
+      value: 'prod,eu'
+    })
     expect(config.rule.minRelativeImprovement.toString()).toBe('0.01')
     expect(config.rule.threshold?.toString()).toBe('-0.5')
     expect(config.rule.higherIsBetter).toBe(false)

@@ -81,8 +81,50 @@ describe('historyChart', () => {
     expect(chart).toContain('bar [0.9333, 0.9667, 0.98]')
     expect(chart).toMatch(/y-axis "accuracy" [\d.]+ --> [\d.]+/)
   })
-  test('a registered candidate is labelled with its version', () => {
-    expect(historyChart(outcome())).toContain('x-axis ["v1", "v2", "v3"]')
+  test('a registered candidate is labelled with its version, marked as the candidate', () => {
+    expect(historyChart(outcome())).toContain('x-axis ["v1", "v2", "candidate v3"]')
+    // A re-run: the version holding this run's model is already in the history.
+    const rerun = outcome({
+      reason: 'already-registered',
+      modelVersion: '2',
+      history: [
+        { version: '2', value: '0.98' },
+        { version: '1', value: '0.9333' }
+      ]
+    })
+    expect(historyChart(rerun)).toContain('x-axis ["v1", "candidate v2"]')
+  })
+  test('says in the chart when the value axis does not start at 0', () => {
+    const chart = historyChart(outcome())!
+    const [, low] = /y-axis "accuracy" ([\d.-]+) --> [\d.]+/.exec(chart)!
+    expect(Number(low)).toBeGreaterThan(0.9)
+    expect(chart).toContain(`title "accuracy by version (value axis from ${low}, not 0)"`)
+  })
+  test('starts the axis at 0 rather than below it for scores that are not negative', () => {
+    const chart = historyChart(
+      outcome({
+        metricValue: '0.5',
+        history: [
+          { version: '2', value: '0.02' },
+          { version: '1', value: '0.4' }
+        ]
+      })
+    )!
+    expect(chart).toMatch(/y-axis "accuracy" 0 --> [\d.]+/)
+    expect(chart).toContain('title "accuracy by version"')
+  })
+  test.each([
+    ['a candidate of 1e400', { metricValue: '1e400' }],
+    ['a champion of 1e309', { history: [{ version: '2', value: '1e309' }] }],
+    ['a score of 1e-1000', { metricValue: '1e-1000' }]
+  ])('%s: no chart but a line saying why, and no exception', (_label, overrides) => {
+    const md = summaryMarkdown(outcome(overrides as Partial<Outcome>))
+    expect(md).not.toContain('xychart-beta')
+    expect(md).toMatch(/No chart: scores beyond/)
+  })
+  test('plots exact scores rounded to what a chart can show', () => {
+    const chart = historyChart(outcome({ metricValue: '0.123456789012345678901234567890123' }))!
+    expect(chart).toContain('bar [0.9333, 0.9667, 0.12345679]')
   })
 })
 

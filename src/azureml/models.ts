@@ -2,6 +2,7 @@ import { getContinuationToken, type ModelVersion } from '@azure/arm-machinelearn
 import type { Big } from 'big.js'
 import { parseDecimal } from '../decision.js'
 import type { CompareTo } from '../inputs.js'
+import { ownValue, stringMap } from '../records.js'
 import { callError } from './http.js'
 import type { Workspace } from './workspace.js'
 
@@ -15,6 +16,7 @@ export interface VersionInfo {
   /** The gate's own immutable properties (GATE_PROPERTIES): whose model this version holds */
   gateRunId?: string
   gateArtifactPath?: string
+  tags?: Record<string, string>
   /** The metric property, parsed; undefined when absent or not a number */
   value?: Big
   rawValue?: string
@@ -31,6 +33,8 @@ export interface ChampionLookup {
   history: ScoredVersion[]
   /** Versions whose metric property could not be used, newest first */
   skipped: VersionInfo[]
+  /** Versions listed, newest first: at least the first page, and every one when no champion */
+  listed: VersionInfo[]
 }
 
 export const HISTORY_SIZE = 20
@@ -61,22 +65,24 @@ export async function findChampion(
 ): Promise<ChampionLookup> {
   const newest = listVersions(ws, modelName, metric, { top: HISTORY_SIZE }, before)
   if (compareTo.kind === 'tag') {
-    const tagged = listVersions(
-      ws,
-      modelName,
-      metric,
-      { tags: `${compareTo.key}=${compareTo.value}`, top: HISTORY_SIZE },
-      before
+    const tagged = withTag(
+      listVersions(ws, modelName, metric, { ...tagFilter(compareTo), top: HISTORY_SIZE }, before),
+      compareTo
     )
-    const [history, withTag] = await Promise.all([
+    const [history, withTagScored] = await Promise.all([
       firstScored(newest, HISTORY_SIZE),
       firstScored(tagged, 1)
     ])
-    return { champion: withTag.scored[0], history: history.scored, skipped: withTag.skipped }
+    return {
+      champion: withTagScored.scored[0],
+      history: history.scored,
+      skipped: withTagScored.skipped,
+      listed: history.seen
+    }
   }
   if (compareTo.kind === 'latest') {
-    const { scored, skipped } = await firstScored(newest, HISTORY_SIZE, 1)
-    return { champion: scored[0], history: scored, skipped }
+    const { scored, skipped, seen } = await firstScored(newest, HISTORY_SIZE, 1)
+    return { champion: scored[0], history: scored, skipped, listed: seen }
   }
   // Every version matters: no $top, every page.
   const all = await firstScored(listVersions(ws, modelName, metric, {}, before), Infinity)
@@ -92,7 +98,30 @@ export async function findChampion(
     )
       best = version
   }
-  return { champion: best, history: all.scored.slice(0, HISTORY_SIZE), skipped: all.skipped }
+  return {
+    champion: best,
+    history: all.scored.slice(0, HISTORY_SIZE),
+    skipped: all.skipped,
+    listed: all.seen
+  }
+}
+
+/**
+ * The service's `tags` filter is a comma-separated list of `name` or `name=value` (ARM spec,
+ * ModelVersions_List), so a value holding ',' or '=' cannot be sent as it is: the filter names
+ * the tag only then, and the value is always compared here, exactly.
+ */
+function tagFilter({ key, value }: { key: string; value: string }): { tags?: string } {
+  if (/[,=]/.test(key)) return {}
+  return { tags: /[,=]/.test(value) ? key : `${key}=${value}` }
+}
+
+async function* withTag(
+  pages: AsyncIterable<VersionInfo[]>,
+  { key, value }: { key: string; value: string }
+): AsyncIterable<VersionInfo[]> {
+  for await (const page of pages)
+    yield page.filter(version => ownValue(version.tags, key) === value)
 }
 
 /**
@@ -103,10 +132,12 @@ async function firstScored(
   pages: AsyncIterable<VersionInfo[]>,
   wanted: number,
   enough = wanted
-): Promise<{ scored: ScoredVersion[]; skipped: VersionInfo[] }> {
+): Promise<{ scored: ScoredVersion[]; skipped: VersionInfo[]; seen: VersionInfo[] }> {
   const scored: ScoredVersion[] = []
   const skipped: VersionInfo[] = []
+  const seen: VersionInfo[] = []
   for await (const page of pages) {
+    seen.push(...page)
     for (const version of page) {
       if (version.value) {
         if (scored.length < wanted) scored.push(version as ScoredVersion)
@@ -116,7 +147,7 @@ async function firstScored(
     }
     if (scored.length >= enough) break
   }
-  return { scored, skipped }
+  return { scored, skipped, seen }
 }
 
 /**
@@ -179,26 +210,19 @@ export function registeredBefore(version: VersionInfo, other: VersionInfo): bool
 }
 
 export function toVersionInfo(version: ModelVersion, metric: string): VersionInfo {
-  const rawValue = version.properties?.properties?.[metric] ?? undefined
+  const rawValue = ownValue(version.properties?.properties, metric)
   return {
     version: version.name ?? '',
     id: version.id ?? '',
     jobName: version.properties?.jobName,
     modelUri: version.properties?.modelUri,
     createdAt: isoDate(version.systemData?.createdAt),
-    gateRunId: ownString(version.properties?.properties, GATE_PROPERTIES.runId),
-    gateArtifactPath: ownString(version.properties?.properties, GATE_PROPERTIES.artifactPath),
-    value: parseDecimal(rawValue ?? undefined),
-    rawValue: rawValue ?? undefined
+    gateRunId: ownValue(version.properties?.properties, GATE_PROPERTIES.runId),
+    gateArtifactPath: ownValue(version.properties?.properties, GATE_PROPERTIES.artifactPath),
+    tags: stringMap(version.properties?.tags),
+    value: parseDecimal(rawValue),
+    rawValue
   }
-}
-
-function ownString(
-  map: Record<string, string | null> | null | undefined,
-  key: string
-): string | undefined {
-  const value = map && Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined
-  return typeof value === 'string' ? value : undefined
 }
 
 function isoDate(date: Date | undefined): string | undefined {
@@ -272,7 +296,7 @@ export interface Registration {
   modelType: string
   jobName: string
   description: string
-  tags: Record<string, string>
+  tags?: Record<string, string>
   properties: Record<string, string>
   /** MLflow flavors from the MLmodel file, as FlavorData: name → { data: string map } */
   flavors?: Record<string, { data: Record<string, string> }>

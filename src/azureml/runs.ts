@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js'
+import { stringMap } from '../records.js'
 import { callError } from './http.js'
 import type { Workspace } from './workspace.js'
 
@@ -45,28 +46,34 @@ export async function getPipelineRun(ws: Workspace, runId: string): Promise<RunI
     displayName: properties?.displayName,
     status: properties?.status ?? 'Unknown',
     experimentName: properties?.experimentName ?? 'Default',
-    tags: stringValues(properties?.tags),
-    properties: stringValues(properties?.properties)
+    tags: stringMap(properties?.tags),
+    properties: stringMap(properties?.properties)
   }
 }
 
 /**
  * Returns the run once Completed. With waitMinutes > 0, polls with backoff until the run
- * reaches a terminal status or the time is up; any other terminal status is an error.
+ * reaches a terminal status or the time is up, looking once more at the deadline itself; any
+ * other terminal status is an error.
  */
 export async function waitForCompletion(
   ws: Workspace,
   run: RunInfo,
   waitMinutes: number,
   log: (message: string) => void,
-  sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms))
+  sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms)),
+  now: () => number = Date.now
 ): Promise<RunInfo> {
-  const deadline = Date.now() + waitMinutes * 60_000
+  const deadline = now() + waitMinutes * 60_000
   let current = run
   let delay = 2_000
-  while (!TERMINAL.has(current.status) && Date.now() + delay <= deadline) {
-    log(`Run ${run.id} is ${current.status}; checking again in ${Math.round(delay / 1000)} s`)
-    await sleep(delay)
+  while (!TERMINAL.has(current.status)) {
+    const left = deadline - now()
+    if (left <= 0) break
+    // The last sleep ends at the deadline, so the last look is there, not a poll interval early.
+    const wait = Math.min(delay, left)
+    log(`Run ${run.id} is ${current.status}; checking again in ${Math.ceil(wait / 1000)} s`)
+    await sleep(wait)
     delay = Math.min(delay * 1.5, 30_000)
     current = await getPipelineRun(ws, run.id)
   }
@@ -120,17 +127,9 @@ export function fromHistory(run: HistoryRun, parent: RunInfo): RunInfo {
     displayName: run.displayName,
     status: run.status ?? 'Unknown',
     experimentName: parent.experimentName,
-    tags: stringValues(run.tags),
-    properties: stringValues(run.properties),
+    tags: stringMap(run.tags),
+    properties: stringMap(run.properties),
     parentId: parent.id,
     path: parent.path ? `${parent.path}/${label}` : label
   }
-}
-
-function stringValues(tags: Record<string, unknown> | null | undefined): Record<string, string> {
-  const result: Record<string, string> = {}
-  for (const [key, value] of Object.entries(tags ?? {})) {
-    if (value !== null && value !== undefined) result[key] = String(value)
-  }
-  return result
 }

@@ -3,12 +3,13 @@ import { mlflowOf, type MlflowClient } from '../azureml/mlflow.js'
 import type { RunInfo } from '../azureml/runs.js'
 import { StepTree, describeStep, findNamedStep } from '../azureml/steps.js'
 import type { Workspace } from '../azureml/workspace.js'
-import { parseDecimal } from '../decision.js'
-import { UserError } from '../errors.js'
+import { DECIMAL_BOUNDS, parseDecimal } from '../decision.js'
+import { UserError, shorten } from '../errors.js'
+import { ownValue } from '../records.js'
 import { mlflowSource, type Aggregation } from './mlflow.js'
 import { propertySource } from './properties.js'
 import { ScoreNotFound, findScore, type Found, type Steps } from './resolve.js'
-import { describeSource, ownValue, type MetricSource, type ScoreSource } from './source.js'
+import { describeSource, type MetricSource, type ScoreSource } from './source.js'
 import { tagSource } from './tags.js'
 
 /** What the metric-* inputs ask for. */
@@ -90,7 +91,7 @@ export async function readScore(
   const value = parseDecimal(found.text)
   if (!value) {
     throw new UserError(
-      `${what.charAt(0).toUpperCase()}${what.slice(1)} of run ${found.run.id} is '${found.text}', not a finite decimal number (e.g. 0.9667); fix how the pipeline records it.`
+      `${what.charAt(0).toUpperCase()}${what.slice(1)} of run ${found.run.id} is '${shorten(found.text)}', not a finite decimal number (e.g. 0.9667; at most ${DECIMAL_BOUNDS.significantDigits} significant digits, exponent within ±${DECIMAL_BOUNDS.exponent}); fix how the pipeline records it.`
     )
   }
   return { found, value, modelType: await modelTypeOf(client, found.run, settings.modelTypeTag) }

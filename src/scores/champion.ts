@@ -41,7 +41,8 @@ export async function withJobScores(
         ? best(contenders, settings.higherIsBetter)
         : contenders[0],
     history: [...lookup.history, ...scored].sort(newestFirst).slice(0, HISTORY_SIZE),
-    skipped: lookup.skipped.filter(version => !scored.some(s => s.version === version.version))
+    skipped: lookup.skipped.filter(version => !scored.some(s => s.version === version.version)),
+    listed: lookup.listed
   }
 }
 

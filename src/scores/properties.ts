@@ -1,5 +1,6 @@
 import type { RunInfo } from '../azureml/runs.js'
-import { ownValue, type ScoreSource } from './source.js'
+import { ownValue } from '../records.js'
+import type { ScoreSource } from './source.js'
 
 /** Run properties: `run.parent.add_properties(...)` (SDK v1). */
 export const propertySource: ScoreSource = {

@@ -17,11 +17,3 @@ export interface ScoreSource {
 export function describeSource(kind: MetricSource): string {
   return kind === 'mlflow-metric' ? 'MLflow metric' : kind
 }
-
-/** The value of an own key only: `constructor` or `toString` are never tags. */
-export function ownValue(
-  record: Record<string, string> | undefined,
-  name: string
-): string | undefined {
-  return record && Object.prototype.hasOwnProperty.call(record, name) ? record[name] : undefined
-}
