@@ -6,6 +6,7 @@ import { CLOUDS, isMicrosoftAuthority, type Cloud } from './clouds.js'
 import { InputError } from './errors.js'
 import { listModelFiles, type ModelFiles } from './modelfiles.js'
 import { parseDecimal, type Rule } from './decision.js'
+import { GuardrailSyntaxError, parseGuardrails, type Guardrail } from './guardrails.js'
 
 /** Every input of action.yml, by name: the only place that spells them. */
 export const Inputs = {
@@ -23,6 +24,7 @@ export const Inputs = {
   MinImprovement: 'min-improvement',
   MinRelativeImprovement: 'min-relative-improvement',
   Threshold: 'threshold',
+  Guardrails: 'guardrails',
   CompareTo: 'compare-to',
   AssetType: 'asset-type',
   Framework: 'framework',
@@ -60,6 +62,7 @@ export const Outputs = {
   ModelType: 'model-type',
   RunId: 'run-id',
   TagsSource: 'tags-source',
+  Guardrails: 'guardrails',
   Result: 'result'
 } as const
 
@@ -146,7 +149,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     higherIsBetter,
     minImprovement: nonNegativeDecimal(Inputs.MinImprovement),
     minRelativeImprovement: nonNegativeDecimal(Inputs.MinRelativeImprovement),
-    threshold: decimal(Inputs.Threshold)
+    threshold: decimal(Inputs.Threshold),
+    guardrails: guardrails(optional(Inputs.Guardrails))
   }
 
   const waitMinutes = nonNegativeDecimal(Inputs.WaitMinutes)
@@ -211,6 +215,17 @@ function nonNegativeDecimal(name: string): Big {
   const value = decimal(name) ?? new Big(0)
   if (value.lt(0)) throw new InputError(name, `must be 0 or more, got '${value.toString()}'`)
   return value
+}
+
+function guardrails(value: string | undefined): Guardrail[] {
+  if (value === undefined) return []
+  try {
+    return parseGuardrails(value)
+  } catch (error) {
+    if (error instanceof GuardrailSyntaxError)
+      throw new InputError(Inputs.Guardrails, error.message)
+    throw error
+  }
 }
 
 function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {

@@ -23,6 +23,7 @@ import {
 import { Workspace, workspaceIdOf } from './azureml/workspace.js'
 import { decide, parseDecimal, type Decision } from './decision.js'
 import { UserError, maskTokens, messageOf } from './errors.js'
+import { readGuardrailValues } from './guardrails.js'
 import { readConfig, type Config } from './inputs.js'
 import { buildOutcome, type Candidate, type GateContext, type Outcome } from './outcome.js'
 import { announce, setOutputs, writeDecisionFile, writeSummary } from './report.js'
@@ -66,8 +67,8 @@ async function gate(config: Config): Promise<Outcome> {
   const { run, registry } = await core.group('Read the run and the registered model', () =>
     readRunAndRegistry(ws, config)
   )
-  const candidate = await core.group('Read the score from the run tags', () =>
-    readCandidate(ws, run, config)
+  const candidate = await core.group('Read the score from the run tags', async () =>
+    withGuardrails(await readCandidate(ws, run, config), config)
   )
   warnSkippedVersions(registry.lookup, config)
   const modelUri = artifactUriOf(run.id, config.artifactPath, config.model)
@@ -140,6 +141,17 @@ async function readCandidate(ws: Workspace, run: RunInfo, config: Config): Promi
   return { source, value, text, modelType }
 }
 
+/** The guardrail metrics, from the same run (and, for now, the same tags) as the score. */
+async function withGuardrails(candidate: Candidate, config: Config): Promise<Candidate> {
+  const rules = config.rule.guardrails ?? []
+  if (rules.length === 0) return candidate
+  const { id, tags } = candidate.source
+  const read = async (name: string) => (Object.hasOwn(tags, name) ? tags[name] : undefined)
+  const guardrails = await readGuardrailValues(rules, read, `the tags of run ${id}`)
+  for (const [name, { text }] of guardrails) core.info(`${name} = ${text} from run ${id}`)
+  return { ...candidate, guardrails }
+}
+
 function warnSkippedVersions(lookup: ChampionLookup, config: Config): void {
   for (const skipped of lookup.skipped) {
     const what =
@@ -186,7 +198,7 @@ async function previousRegistration(
           existing
         )
   const decision: Decision = {
-    ...decide(candidate.value, then.champion, config.rule, config.force),
+    ...decide(candidate.value, then.champion, config.rule, config.force, candidate.guardrails),
     register: false,
     reason: 'already-registered',
     why: `Version ${existing.version} of ${modelName} already holds this run's model; nothing new was registered.`
@@ -203,7 +215,14 @@ async function decideAndRegister(context: GateContext, registry: Registry): Prom
   const { config, ws, run, candidate, modelUri } = context
   let { lookup, nextVersion: version } = registry
   for (let attempt = 1; ; attempt++) {
-    const decision = decide(candidate.value, lookup.champion, config.rule, config.force)
+    const decision = decide(
+      candidate.value,
+      lookup.champion,
+      config.rule,
+      config.force,
+      candidate.guardrails
+    )
+    for (const warning of decision.warnings) core.warning(warning)
     core.info(decision.why)
     if (!decision.register || config.dryRun) return buildOutcome(context, decision, lookup)
     const registration = registrationFor(context, decision)
@@ -231,7 +250,11 @@ function registrationFor(
   { config, run, candidate, modelUri }: GateContext,
   decision: Decision
 ): Registration {
-  const recorded: Record<string, string> = { [config.metric]: candidate.text }
+  // Every guardrail metric too, so that the next run's relative guardrails compare against it.
+  const guardrails = Object.fromEntries(
+    [...(candidate.guardrails ?? [])].map(([k, v]) => [k, v.text])
+  )
+  const recorded: Record<string, string> = { ...guardrails, [config.metric]: candidate.text }
   if (candidate.modelType) recorded.model_type = candidate.modelType
   const properties: Record<string, string> = {
     ...config.properties,

@@ -3,6 +3,7 @@ import type { ChampionLookup, VersionInfo } from './azureml/models.js'
 import type { RunInfo } from './azureml/runs.js'
 import type { Workspace } from './azureml/workspace.js'
 import type { Decision, Reason } from './decision.js'
+import type { GuardrailResult, Measured } from './guardrails.js'
 import type { Config } from './inputs.js'
 
 /** The score read from the run's tags, and where it came from. */
@@ -13,6 +14,8 @@ export interface Candidate {
   /** The score as written in the tag, recorded as is */
   text: string
   modelType: string
+  /** The guardrail metrics, read from the same run as the score */
+  guardrails?: ReadonlyMap<string, Measured>
 }
 
 /** What the gate knows once the run is read: every later step works from this. */
@@ -44,6 +47,10 @@ export interface Outcome {
   championVersion: string
   championValue: string
   improvement: string
+  /** Whether the score alone passes the rule */
+  metricPassed: boolean
+  /** Every guardrail, evaluated: name, op, bound, limit, candidate, champion, passed */
+  guardrails: GuardrailResult[]
   modelType: string
   runId: string
   tagsSource: string
@@ -89,6 +96,8 @@ export function buildOutcome(
     championVersion: champion?.version ?? '',
     championValue: champion?.rawValue?.trim() ?? '',
     improvement: decision.improvement?.toString() ?? '',
+    metricPassed: decision.metricPassed,
+    guardrails: decision.guardrails,
     modelType: candidate.modelType,
     runId: run.id,
     tagsSource: candidate.source.id,

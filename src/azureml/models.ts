@@ -15,6 +15,8 @@ export interface VersionInfo {
   /** The metric property, parsed; undefined when absent or not a number */
   value?: Big
   rawValue?: string
+  /** The version's own properties (guardrail metrics are read from them) */
+  properties?: Record<string, string>
 }
 
 /** A version whose metric property is a number: it can be a champion. */
@@ -149,8 +151,15 @@ export function toVersionInfo(version: ModelVersion, metric: string): VersionInf
     modelUri: version.properties?.modelUri,
     createdAt: isoDate(version.systemData?.createdAt),
     value: parseDecimal(rawValue ?? undefined),
-    rawValue: rawValue ?? undefined
+    rawValue: rawValue ?? undefined,
+    properties: ownStrings(version.properties?.properties)
   }
+}
+
+function ownStrings(record: Record<string, string | null> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(record ?? {}).filter((entry): entry is [string, string] => entry[1] !== null)
+  )
 }
 
 function isoDate(date: Date | undefined): string | undefined {
