@@ -68,18 +68,7 @@ export function decide(
   const verdict = judge(candidate, champion, rule)
   const base = { metricPassed: verdict.register, guardrails: results, warnings }
   const failed = results.filter(result => !result.passed).map(describeFailure)
-  if (force) {
-    const overridden = failed.length
-      ? ` It overrides the failing guardrails: ${failed.join('; ')}.`
-      : ''
-    return {
-      ...base,
-      register: true,
-      reason: 'forced',
-      improvement: verdict.improvement,
-      why: `Registered because force is true${champion ? `, without comparing it with champion v${champion.version} (${champion.value.toString()})` : ''}.${overridden}`
-    }
-  }
+  if (force) return { ...base, ...forced(verdict, champion, failed) }
   if (failed.length === 0) return { ...base, ...verdict }
   if (!verdict.register) {
     return {
@@ -101,6 +90,22 @@ export function decide(
 }
 
 type Verdict = Pick<Decision, 'register' | 'reason' | 'improvement' | 'why'>
+
+/** `force` registers whatever the score and the guardrails; the sentence names what it overrode. */
+function forced(verdict: Verdict, champion: Champion | undefined, failed: string[]): Verdict {
+  const compared = champion
+    ? `, without comparing it with champion v${champion.version} (${champion.value.toString()})`
+    : ''
+  const overridden = failed.length
+    ? ` It overrides the failing guardrails: ${failed.join('; ')}.`
+    : ''
+  return {
+    register: true,
+    reason: 'forced',
+    improvement: verdict.improvement,
+    why: `Registered because force is true${compared}.${overridden}`
+  }
+}
 
 /** The score alone against the rule: threshold, then the champion. */
 function judge(candidate: Big, champion: Champion | undefined, rule: Rule): Verdict {

@@ -170,14 +170,11 @@ function championValue(
 
 function limitOf(bound: Bound, champion: Big | undefined): Big | undefined {
   if (bound.kind === 'absolute') return bound.value
-  if (!champion) return undefined
-  const { op, operand } = bound.arithmetic ?? { op: '+', operand: undefined }
-  if (!operand) return champion
-  return op === '+'
-    ? champion.plus(operand)
-    : op === '-'
-      ? champion.minus(operand)
-      : champion.times(operand)
+  if (!champion || !bound.arithmetic) return champion
+  const { op, operand } = bound.arithmetic
+  if (op === '+') return champion.plus(operand)
+  if (op === '-') return champion.minus(operand)
+  return champion.times(operand)
 }
 
 function holds(value: Big, op: GuardrailOp, limit: Big): boolean {
