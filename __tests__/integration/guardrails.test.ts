@@ -134,6 +134,18 @@ describe('guardrails against the workspace emulator', () => {
       gate_reason: 'better'
     })
 
+    // A re-run of the same run reports the same guardrails against the champion of then (v1).
+    const again = await ws.gate(
+      ws.inputs({
+        'run-id': run,
+        'model-name': model,
+        'model-path': ws.model('rf'),
+        guardrails: GUARDRAILS
+      })
+    )
+    expect(again.outputs).toMatchObject({ reason: 'already-registered', 'model-version': '2' })
+    expect(JSON.parse(again.outputs.guardrails)).toEqual(JSON.parse(r.outputs.guardrails))
+
     // 118 is more than v1's 100 * 1.10 but within v2's 108 * 1.10 = 118.8: v2's values count.
     const next = ws.addRun({
       tags: { best_model: 'RF', accuracy: '0.97', latency_ms: '118', recall: '0.87', f1: '0.81' }
