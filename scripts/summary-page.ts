@@ -56,6 +56,8 @@ export function sampleOutcome(overrides: Partial<Outcome> = {}): Outcome {
     championVersion: '3',
     championValue: '0.9667',
     improvement: '0.0066',
+    metricPassed: true,
+    guardrails: [],
     modelType: 'RandomForestClassifier',
     runId: 'quiet_lemon_4k2v',
     metricSource: 'tag',

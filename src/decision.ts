@@ -1,4 +1,11 @@
 import { Big } from 'big.js'
+import {
+  describeFailure,
+  evaluateGuardrails,
+  type Guardrail,
+  type GuardrailResult,
+  type Measured
+} from './guardrails.js'
 
 /**
  * The gate's rule, pure: no I/O, no SDK types. Scores are compared as exact decimals
@@ -9,14 +16,24 @@ export interface Rule {
   minImprovement: Big
   minRelativeImprovement: Big
   threshold?: Big
+  /** Other metrics that must not regress, checked once the score would register */
+  guardrails?: readonly Guardrail[]
 }
 
 export type Reason =
-  'first' | 'better' | 'forced' | 'not-better' | 'below-threshold' | 'already-registered'
+  | 'first'
+  | 'better'
+  | 'forced'
+  | 'not-better'
+  | 'below-threshold'
+  | 'guardrail-failed'
+  | 'already-registered'
 
 export interface Champion {
   version: string
   value: Big
+  /** The properties recorded on the champion version: where its guardrail metrics are */
+  properties?: Readonly<Record<string, string>>
 }
 
 export interface Decision {
@@ -26,62 +43,76 @@ export interface Decision {
   improvement?: Big
   /** One sentence a person can read in the job summary. */
   why: string
+  /** Whether the score alone passes the rule (it may still be forced, or stopped by a guardrail) */
+  metricPassed: boolean
+  guardrails: GuardrailResult[]
+  /** For the log: guardrails that passed only because the champion has no value to compare */
+  warnings: string[]
 }
 
-const DECIMAL = /^([+-]?)(\d*)\.?(\d*)(?:e([+-]?\d+))?$/i
+// Shared with guardrails.ts, which decide() imports: its own module avoids an import cycle.
+export { DECIMAL_BOUNDS, parseDecimal } from './decimal.js'
 
 /**
- * What a score may be: enough for any metric, and small enough that parsing, comparing and
- * printing it stay instant (1e-99999999 written out is a 100 MB string).
+ * The score decides better or not; a candidate that would register must also pass every
+ * guardrail (`measured` holds the candidate's guardrail metrics). `force` overrides both.
  */
-export const DECIMAL_BOUNDS = { significantDigits: 100, exponent: 1000 }
-
-/** Longer text is not a score someone wrote: no need to look at it digit by digit. */
-const MAX_DECIMAL_LENGTH = 4096
-
-/**
- * A finite decimal (`0.9667`, `-2`, `1e-3`) within DECIMAL_BOUNDS, or undefined for anything
- * else.
- */
-export function parseDecimal(text: string | undefined): Big | undefined {
-  const trimmed = text?.trim() ?? ''
-  if (trimmed.length > MAX_DECIMAL_LENGTH) return undefined
-  const match = DECIMAL.exec(trimmed)
-  if (!match || (match[2] === '' && match[3] === '')) return undefined
-  const [, sign, whole, fraction, exponent] = match
-  const digits = whole + fraction
-  const first = digits.search(/[1-9]/)
-  if (first < 0) return new Big(`${sign === '-' ? '-' : ''}0`)
-  const significant = digits.slice(first).replace(/0+$/, '').length
-  // The exponent of the first significant digit: 0.001 → -3, 123.4 → 2.
-  const scale = Number(exponent ?? 0) + whole.length - 1 - first
-  if (
-    significant > DECIMAL_BOUNDS.significantDigits ||
-    !(Math.abs(scale) <= DECIMAL_BOUNDS.exponent)
-  ) {
-    return undefined
-  }
-  return new Big(trimmed.replace(/^\+/, ''))
-}
-
 export function decide(
   candidate: Big,
   champion: Champion | undefined,
   rule: Rule,
-  force: boolean
+  force: boolean,
+  measured: ReadonlyMap<string, Measured> = new Map()
 ): Decision {
+  const { results, warnings } = evaluateGuardrails(rule.guardrails ?? [], measured, champion)
+  const verdict = judge(candidate, champion, rule)
+  const base = { metricPassed: verdict.register, guardrails: results, warnings }
+  const failed = results.filter(result => !result.passed).map(describeFailure)
+  if (force) return { ...base, ...forced(verdict, champion, failed) }
+  if (failed.length === 0) return { ...base, ...verdict }
+  if (!verdict.register) {
+    return {
+      ...base,
+      ...verdict,
+      why: `${verdict.why} Failing guardrails too: ${failed.join('; ')}.`
+    }
+  }
+  const passes = verdict.improvement
+    ? `${candidate.toString()} beats champion v${champion?.version} ${champion?.value.toString()} by ${verdict.improvement.toString()}`
+    : 'it would be the first version with a score'
+  return {
+    ...base,
+    register: false,
+    reason: 'guardrail-failed',
+    improvement: verdict.improvement,
+    why: `Not registered: ${failed.length > 1 ? 'guardrails' : 'guardrail'} ${failed.join('; ')}, although ${passes}.`
+  }
+}
+
+type Verdict = Pick<Decision, 'register' | 'reason' | 'improvement' | 'why'>
+
+/** `force` registers whatever the score and the guardrails; the sentence names what it overrode. */
+function forced(verdict: Verdict, champion: Champion | undefined, failed: string[]): Verdict {
+  const compared = champion
+    ? `, without comparing it with champion v${champion.version} (${champion.value.toString()})`
+    : ''
+  const overridden = failed.length
+    ? ` It overrides the failing guardrails: ${failed.join('; ')}.`
+    : ''
+  return {
+    register: true,
+    reason: 'forced',
+    improvement: verdict.improvement,
+    why: `Registered because force is true${compared}.${overridden}`
+  }
+}
+
+/** The score alone against the rule: threshold, then the champion. */
+function judge(candidate: Big, champion: Champion | undefined, rule: Rule): Verdict {
   const better = rule.higherIsBetter ? 'higher' : 'lower'
   const sign = rule.higherIsBetter ? 1 : -1
   const improvement = champion ? candidate.minus(champion.value).times(sign) : undefined
 
-  if (force) {
-    return {
-      register: true,
-      reason: 'forced',
-      improvement,
-      why: `Registered because force is true${champion ? `, without comparing it with champion v${champion.version} (${champion.value.toString()})` : ''}.`
-    }
-  }
   if (rule.threshold && candidate.minus(rule.threshold).times(sign).lt(0)) {
     const bound = rule.higherIsBetter ? 'at least' : 'at most'
     return {

@@ -7,6 +7,7 @@ import { InputError } from './errors.js'
 import { readMlflowFlavors, type Flavors } from './mlmodel.js'
 import { listModelFiles, type ModelFiles } from './modelfiles.js'
 import { parseDecimal, type Rule } from './decision.js'
+import { GuardrailSyntaxError, parseGuardrails, type Guardrail } from './guardrails.js'
 import { AGGREGATIONS, type Aggregation } from './scores/mlflow.js'
 import { METRIC_SOURCES, type MetricSource } from './scores/source.js'
 
@@ -28,6 +29,7 @@ export const Inputs = {
   MinImprovement: 'min-improvement',
   MinRelativeImprovement: 'min-relative-improvement',
   Threshold: 'threshold',
+  Guardrails: 'guardrails',
   CompareTo: 'compare-to',
   AllowFirst: 'allow-first',
   AssetType: 'asset-type',
@@ -68,6 +70,7 @@ export const Outputs = {
   MetricSource: 'metric-source',
   MetricRunId: 'metric-run-id',
   TagsSource: 'tags-source',
+  Guardrails: 'guardrails',
   Result: 'result'
 } as const
 
@@ -165,7 +168,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     higherIsBetter,
     minImprovement: nonNegativeDecimal(Inputs.MinImprovement),
     minRelativeImprovement: nonNegativeDecimal(Inputs.MinRelativeImprovement),
-    threshold: decimal(Inputs.Threshold)
+    threshold: decimal(Inputs.Threshold),
+    guardrails: guardrails(optional(Inputs.Guardrails))
   }
 
   const waitMinutes = nonNegativeDecimal(Inputs.WaitMinutes)
@@ -234,6 +238,17 @@ function nonNegativeDecimal(name: string): Big {
   const value = decimal(name) ?? new Big(0)
   if (value.lt(0)) throw new InputError(name, `must be 0 or more, got '${value.toString()}'`)
   return value
+}
+
+function guardrails(value: string | undefined): Guardrail[] {
+  if (value === undefined) return []
+  try {
+    return parseGuardrails(value)
+  } catch (error) {
+    if (error instanceof GuardrailSyntaxError)
+      throw new InputError(Inputs.Guardrails, error.message)
+    throw error
+  }
 }
 
 function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {

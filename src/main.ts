@@ -18,11 +18,13 @@ import { getPipelineRun, waitForCompletion, type RunInfo } from './azureml/runs.
 import { Workspace, workspaceIdOf } from './azureml/workspace.js'
 import { decide, type Decision, type Reason } from './decision.js'
 import { UserError, maskTokens, messageOf, shorten } from './errors.js'
+import { readGuardrailValues } from './guardrails.js'
 import { readConfig, type Config } from './inputs.js'
 import { buildOutcome, type Candidate, type GateContext, type Outcome } from './outcome.js'
 import { announce, setOutputs, writeDecisionFile, writeSummary } from './report.js'
 import { readScore } from './scores/candidate.js'
 import { withJobScores } from './scores/champion.js'
+import { describeSource } from './scores/source.js'
 
 /** The reasons a candidate loses for: a dry run is judged by what it would have done. */
 const LOSING_REASONS: ReadonlySet<Reason> = new Set(['not-better', 'below-threshold'])
@@ -84,8 +86,8 @@ async function gate(config: Config): Promise<Outcome> {
   const { run, registry } = await core.group('Read the run and the registered model', () =>
     readRunAndRegistry(ws, config)
   )
-  const candidate = await core.group('Read the score from the run', () =>
-    readCandidate(ws, run, config)
+  const candidate = await core.group('Read the score from the run', async () =>
+    withGuardrails(await readCandidate(ws, run, config), config)
   )
   warnSkippedVersions(registry.lookup, config)
   requireChampion(registry.lookup, config, run.id)
@@ -153,6 +155,19 @@ async function readCandidate(ws: Workspace, run: RunInfo, config: Config): Promi
   }
   core.info(`${config.metric} = ${found.text} (${where})${modelType ? ` (${modelType})` : ''}`)
   return { source: found.run, scoreSource: found.source, value, text: found.text, modelType }
+}
+
+/** The guardrail metrics, from the same run and the same source as the score. */
+async function withGuardrails(candidate: Candidate, config: Config): Promise<Candidate> {
+  const rules = config.rule.guardrails ?? []
+  if (rules.length === 0) return candidate
+  const { source: run, scoreSource } = candidate
+  const read = (name: string) => scoreSource.read(run, name)
+  const where = `the ${describeSource(scoreSource.kind)}s of run ${run.id}`
+  const guardrails = await readGuardrailValues(rules, read, where)
+  const id = run.id
+  for (const [name, { text }] of guardrails) core.info(`${name} = ${text} from run ${id}`)
+  return { ...candidate, guardrails }
 }
 
 /** One line for all the versions that cannot be champions, however many there are. */
@@ -243,7 +258,7 @@ async function previousRegistration(
           existing
         ).then(found => withJobScores(ws, found, { ...config, ...config.rule }))
   const decision: Decision = {
-    ...decide(candidate.value, then.champion, config.rule, config.force),
+    ...decide(candidate.value, then.champion, config.rule, config.force, candidate.guardrails),
     register: false,
     reason: 'already-registered',
     why: `Version ${existing.version} of ${modelName} already holds this run's model; nothing new was registered.`
@@ -261,7 +276,14 @@ async function decideAndRegister(context: GateContext, registry: Registry): Prom
   const model = runModelOf(context)
   let { lookup, nextVersion: version } = registry
   for (let attempt = 1; ; attempt++) {
-    const decision = decide(candidate.value, lookup.champion, config.rule, config.force)
+    const decision = decide(
+      candidate.value,
+      lookup.champion,
+      config.rule,
+      config.force,
+      candidate.guardrails
+    )
+    for (const warning of decision.warnings) core.warning(warning)
     core.info(decision.why)
     if (!decision.register || config.dryRun) return buildOutcome(context, decision, lookup)
     const registration = registrationFor(context, decision)
@@ -296,7 +318,11 @@ function registrationFor(
   { config, run, candidate, modelUri }: GateContext,
   decision: Decision
 ): Registration {
-  const recorded: Record<string, string> = { [config.metric]: candidate.text }
+  // Every guardrail metric too, so that the next run's relative guardrails compare against it.
+  const guardrails = Object.fromEntries(
+    [...(candidate.guardrails ?? [])].map(([k, v]) => [k, v.text])
+  )
+  const recorded: Record<string, string> = { ...guardrails, [config.metric]: candidate.text }
   if (candidate.modelType) recorded.model_type = candidate.modelType
   const properties: Record<string, string> = {
     ...config.properties,

@@ -3,6 +3,7 @@ import type { ChampionLookup, VersionInfo } from './azureml/models.js'
 import type { RunInfo } from './azureml/runs.js'
 import type { Workspace } from './azureml/workspace.js'
 import type { Decision, Reason } from './decision.js'
+import type { GuardrailResult, Measured } from './guardrails.js'
 import type { Config } from './inputs.js'
 import type { ScoreSource } from './scores/source.js'
 
@@ -16,6 +17,8 @@ export interface Candidate {
   /** The score as exact decimal text, recorded as is */
   text: string
   modelType: string
+  /** The guardrail metrics, read from the same run as the score */
+  guardrails?: ReadonlyMap<string, Measured>
 }
 
 /** What the gate knows once the run is read: every later step works from this. */
@@ -49,6 +52,10 @@ export interface Outcome {
   championVersion: string
   championValue: string
   improvement: string
+  /** Whether the score alone passes the rule */
+  metricPassed: boolean
+  /** Every guardrail, evaluated: name, op, bound, limit, candidate, champion, passed */
+  guardrails: GuardrailResult[]
   modelType: string
   runId: string
   /** tag | mlflow-metric | property */
@@ -100,6 +107,8 @@ export function buildOutcome(
     championVersion: champion?.version ?? '',
     championValue: champion?.rawValue?.trim() ?? '',
     improvement: decision.improvement?.toString() ?? '',
+    metricPassed: decision.metricPassed,
+    guardrails: decision.guardrails,
     modelType: candidate.modelType,
     runId: run.id,
     metricSource: candidate.scoreSource.kind,

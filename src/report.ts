@@ -23,7 +23,8 @@ export function setOutputs(outcome: Outcome): Record<string, string> {
     [Outputs.RunId]: outcome.runId,
     [Outputs.MetricSource]: outcome.metricSource,
     [Outputs.MetricRunId]: outcome.metricRunId,
-    [Outputs.TagsSource]: outcome.tagsSource
+    [Outputs.TagsSource]: outcome.tagsSource,
+    [Outputs.Guardrails]: JSON.stringify(outcome.guardrails)
   }
   for (const [name, value] of Object.entries(values)) core.setOutput(name, value)
   core.setOutput(Outputs.Result, JSON.stringify(decisionRecord(outcome)))
@@ -54,6 +55,7 @@ export function decisionRecord(outcome: Outcome): Record<string, unknown> {
     metricRunId: outcome.metricRunId,
     tagsSource: outcome.tagsSource,
     rule: outcome.rule,
+    guardrails: outcome.guardrails,
     history: outcome.history,
     links: outcome.links
   }
@@ -108,6 +110,7 @@ export function summaryMarkdown(o: Outcome): string {
   )
   if (o.improvement) lines.push(`| Improvement | | ${signed(o.improvement)} | |`)
   lines.push('')
+  if (o.guardrails.length > 0) lines.push(...metricsTable(o), '')
   const rules = [
     `min-improvement ${o.rule.minImprovement}`,
     `min-relative-improvement ${o.rule.minRelativeImprovement}`,
@@ -131,6 +134,47 @@ export function summaryMarkdown(o: Outcome): string {
     ''
   )
   return lines.join('\n')
+}
+
+/** One row per metric, the score first: candidate, champion, the bar it had to meet, pass or fail. */
+export function metricsTable(o: Outcome): string[] {
+  const mark = (passed: boolean) => (passed ? '✅' : '❌')
+  const champion = o.championVersion ? `Champion v${o.championVersion}` : 'Champion'
+  const rows = [
+    `| Metric | Candidate | ${champion} | Bound | |`,
+    '|---|---|---|---|---|',
+    `| **${escape(o.metric)}** (${o.higherIsBetter ? 'higher' : 'lower'} is better) | **${o.metricValue}** | ${o.championValue} | ${escape(primaryBound(o))} | ${mark(o.metricPassed)} |`
+  ]
+  for (const g of o.guardrails) {
+    const relative = g.bound.startsWith('champion')
+    const bound = !relative
+      ? `${g.op} ${g.bound}`
+      : g.limit
+        ? `${g.op} ${g.limit} (${g.bound})`
+        : `${g.op} ${g.bound}: no champion value, not compared`
+    pushRow(rows, g.name, g.candidate, g.champion, bound, mark(g.passed))
+  }
+  return rows
+}
+
+function pushRow(rows: string[], ...cells: string[]): void {
+  rows.push(`| ${cells.map(escape).join(' | ')} |`)
+}
+
+/** The bar the score had to meet: beat the champion (by the minimum improvements), and the threshold. */
+function primaryBound(o: Outcome): string {
+  const [beat, reach] = o.higherIsBetter ? ['>', '>='] : ['<', '<=']
+  const bars: string[] = []
+  if (o.championValue) {
+    const champion = new Big(o.championValue.replace(/^\+/, ''))
+    const relative = new Big(o.rule.minRelativeImprovement).times(champion.abs())
+    const minimum = new Big(o.rule.minImprovement)
+    const margin = minimum.gt(relative) ? minimum : relative
+    const bar = o.higherIsBetter ? champion.plus(margin) : champion.minus(margin)
+    bars.push(margin.eq(0) ? `${beat} ${champion.toString()}` : `${reach} ${bar.toString()}`)
+  }
+  if (o.rule.threshold) bars.push(`${reach} ${o.rule.threshold} (threshold)`)
+  return bars.join(' and ') || 'none'
 }
 
 /**

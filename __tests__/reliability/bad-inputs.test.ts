@@ -218,6 +218,16 @@ test('invalid inputs: each has its own one-line error, and nothing is even read'
     invalid('tags', '{"team": "ml",', /^Input 'tags': is not valid JSON/),
     invalid('properties', '=value', /^Input 'properties': has an empty key; use key=value$/),
     invalid(
+      'guardrails',
+      'f1 >= 0.8\nlatency_ms <= champ * 1.1',
+      /^Input 'guardrails': line 2 'latency_ms <= champ \* 1\.1' is not NAME OP BOUND, where OP is >=, <=, > or < and BOUND is a decimal, champion, champion \+ D, champion - D or champion \* D/
+    ),
+    invalid(
+      'guardrails',
+      'f1 == 0.8',
+      /^Input 'guardrails': line 1 'f1 == 0.8' is not NAME OP BOUND/
+    ),
+    invalid(
       'properties',
       '["a", "b"]',
       /^Input 'properties': must be a JSON object or key=value lines$/

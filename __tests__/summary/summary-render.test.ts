@@ -158,6 +158,50 @@ suite('job summary rendered in Chromium', () => {
     expectChartDrawn(result)
   })
 
+  test('guardrail-failed: one row per metric, the bars readable (no escapes showing)', async () => {
+    const result = await render(
+      'guardrail-failed',
+      sampleOutcome({
+        registered: false,
+        reason: 'guardrail-failed',
+        why: 'Not registered: guardrail latency_ms 130 is not <= 110 (champion * 1.10), although 0.9733 beats champion v3 0.9667 by 0.0066.',
+        modelVersion: '',
+        modelId: '',
+        modelUri: '',
+        links: { run: 'https://ml.azure.com/runs/pj4', model: '' },
+        guardrails: [
+          {
+            name: 'latency_ms',
+            op: '<=',
+            bound: 'champion * 1.10',
+            limit: '110',
+            candidate: '130',
+            champion: '100',
+            passed: false
+          },
+          {
+            name: 'recall',
+            op: '>=',
+            bound: '0.8',
+            limit: '0.8',
+            candidate: '0.85',
+            champion: '0.84',
+            passed: true
+          }
+        ]
+      })
+    )
+    expect(result.text).toContain('iris-classifier: not registered (guardrail-failed)')
+    expect(result.text).toMatch(/Metric\s+Candidate\s+Champion v3\s+Bound/)
+    expect(result.text).toMatch(
+      /accuracy \(higher is better\)\s+0\.9733\s+0\.9667\s+> 0\.9667\s+✅/
+    )
+    expect(result.text).toMatch(/latency_ms\s+130\s+100\s+<= 110 \(champion \* 1\.10\)\s+❌/)
+    expect(result.text).toMatch(/recall\s+0\.85\s+0\.84\s+>= 0\.8\s+✅/)
+    expect(result.text).not.toContain('\\<')
+    expectChartDrawn(result)
+  })
+
   test("the README's mermaid diagrams draw too", async () => {
     const blocks = readFileSync('README.md', 'utf8').match(/```mermaid\n[\s\S]*?```/g) ?? []
     expect(blocks.length).toBeGreaterThan(0)

@@ -119,6 +119,17 @@ describe('readConfig', () => {
     expect(config.waitMinutes).toBe(1.5)
   })
 
+  test('guardrails: one rule a line, comments and blank lines ignored; none by default', () => {
+    expect(withInputs({}).rule.guardrails).toEqual([])
+    const config = withInputs({
+      guardrails: '# must not regress\nlatency_ms <= champion * 1.10\n\nf1 >= 0.80\n'
+    })
+    expect(config.rule.guardrails?.map(g => `${g.name} ${g.op} ${g.boundText}`)).toEqual([
+      'latency_ms <= champion * 1.10',
+      'f1 >= 0.80'
+    ])
+  })
+
   test('OIDC and the default chain', () => {
     expect(
       withInputs({
@@ -189,7 +200,13 @@ describe('readConfig', () => {
       /required with 'client-id'/
     ],
     [{ 'azure-credentials': undefined }, 'subscription-id', /required/],
-    [{ 'arm-endpoint': 'http://127.0.0.1' }, 'arm-endpoint', /https/]
+    [{ 'arm-endpoint': 'http://127.0.0.1' }, 'arm-endpoint', /https/],
+    [
+      { guardrails: 'f1 >= 0.8\nlatency_ms =< 120' },
+      'guardrails',
+      /line 2 'latency_ms =< 120' is not NAME OP BOUND, .*champion \* D/
+    ],
+    [{ guardrails: 'recall >= champ - 0.02' }, 'guardrails', /line 1 'recall >= champ - 0.02'/]
   ] as [Record<string, string | undefined>, string, RegExp][])(
     '%j → error on %s',
     (inputs, name, pattern) => {

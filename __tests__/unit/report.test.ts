@@ -18,6 +18,8 @@ const outcome = (overrides: Partial<Outcome> = {}): Outcome => ({
   championVersion: '2',
   championValue: '0.9667',
   improvement: '0.0133',
+  metricPassed: true,
+  guardrails: [],
   modelType: 'SVC',
   runId: 'pj3',
   metricSource: 'mlflow-metric',
@@ -71,6 +73,95 @@ describe('summaryMarkdown', () => {
     expect(summaryMarkdown(outcome({ registered: false, dryRun: true, modelVersion: '' }))).toMatch(
       /^## 🧪 Dry run/
     )
+  })
+})
+
+describe('guardrails in the summary and the record', () => {
+  const guardrails = [
+    {
+      name: 'latency_ms',
+      op: '<=' as const,
+      bound: 'champion * 1.10',
+      limit: '110',
+      candidate: '130',
+      champion: '100',
+      passed: false
+    },
+    {
+      name: 'recall',
+      op: '>=' as const,
+      bound: '0.8',
+      limit: '0.8',
+      candidate: '0.85',
+      champion: '',
+      passed: true
+    },
+    {
+      name: 'auc',
+      op: '>=' as const,
+      bound: 'champion - 0.01',
+      limit: '',
+      candidate: '0.9',
+      champion: '',
+      passed: true
+    }
+  ]
+  const refused = outcome({
+    registered: false,
+    reason: 'guardrail-failed',
+    why: 'Not registered: guardrail latency_ms 130 is not <= 110 (champion * 1.10), although 0.98 beats champion v2 0.9667 by 0.0133.',
+    modelVersion: '',
+    guardrails
+  })
+
+  test('one row per metric, the score first, with candidate, champion, bound and a mark', () => {
+    const md = summaryMarkdown(refused)
+    expect(md).toContain('latency_ms 130 is not \u003c= 110')
+    const table = md.slice(md.indexOf('| Metric |'))
+    const rows = table.slice(0, table.indexOf('\n\n')).split('\n')
+    expect(rows).toEqual([
+      '| Metric | Candidate | Champion v2 | Bound | |',
+      '|---|---|---|---|---|',
+      '| **accuracy** (higher is better) | **0.98** | 0.9667 | \\> 0.9667 | ✅ |',
+      '| latency_ms | 130 | 100 | \\<= 110 (champion * 1.10) | ❌ |',
+      '| recall | 0.85 |  | \\>= 0.8 | ✅ |',
+      '| auc | 0.9 |  | \\>= champion - 0.01: no champion value, not compared | ✅ |'
+    ])
+  })
+
+  test("the score's bound follows the rule: minimum improvements, lower is better, threshold", () => {
+    const md = summaryMarkdown(
+      outcome({
+        higherIsBetter: false,
+        metric: 'rmse',
+        metricValue: '0.2',
+        championValue: '0.25',
+        metricPassed: true,
+        rule: {
+          minImprovement: '0.01',
+          minRelativeImprovement: '0.1',
+          threshold: '0.3',
+          compareTo: 'latest'
+        },
+        guardrails
+      })
+    )
+    // 10 % of 0.25 is 0.025, more than 0.01: the bar is 0.25 - 0.025
+    expect(md).toContain(
+      '| **rmse** (lower is better) | **0.2** | 0.25 | \\<= 0.225 and \\<= 0.3 (threshold) | ✅ |'
+    )
+    const failed = summaryMarkdown(outcome({ metricPassed: false, reason: 'forced', guardrails }))
+    expect(failed).toContain(
+      '| **accuracy** (higher is better) | **0.98** | 0.9667 | \\> 0.9667 | ❌ |'
+    )
+  })
+
+  test('no table without guardrails', () => {
+    expect(summaryMarkdown(outcome())).not.toContain('| Metric |')
+  })
+
+  test('the record and the guardrails output hold every guardrail', () => {
+    expect(decisionRecord(refused).guardrails).toEqual(guardrails)
   })
 })
 

@@ -22,6 +22,8 @@ export interface VersionInfo {
   rawValue?: string
   /** Set when the score was not read from the version's property (e.g. from its job) */
   note?: string
+  /** The version's own properties (guardrail metrics are read from them) */
+  properties?: Record<string, string>
 }
 
 /** A version whose metric property is a number: it can be a champion. */
@@ -221,7 +223,8 @@ export function toVersionInfo(version: ModelVersion, metric: string): VersionInf
     gateArtifactPath: ownValue(version.properties?.properties, GATE_PROPERTIES.artifactPath),
     tags: stringMap(version.properties?.tags),
     value: parseDecimal(rawValue),
-    rawValue
+    rawValue,
+    properties: stringMap(version.properties?.properties)
   }
 }
 
