@@ -24,6 +24,7 @@ import { Workspace, workspaceIdOf } from './azureml/workspace.js'
 import { decide, parseDecimal, type Decision } from './decision.js'
 import { UserError, maskTokens, messageOf } from './errors.js'
 import { readConfig, type Config } from './inputs.js'
+import { provenanceProperties, readGitHubRun } from './provenance.js'
 import { buildOutcome, type Candidate, type GateContext, type Outcome } from './outcome.js'
 import { announce, setOutputs, writeDecisionFile, writeSummary } from './report.js'
 
@@ -206,7 +207,7 @@ async function decideAndRegister(context: GateContext, registry: Registry): Prom
     const decision = decide(candidate.value, lookup.champion, config.rule, config.force)
     core.info(decision.why)
     if (!decision.register || config.dryRun) return buildOutcome(context, decision, lookup)
-    const registration = registrationFor(context, decision)
+    const registration = registrationFor(context, decision, lookup.champion)
     const result = await registerVersion(ws, config.modelName, version, registration, config.metric)
     if (result.kind === 'registered') return buildOutcome(context, decision, lookup, result.version)
     // Taken: by an earlier attempt of ours whose answer was lost, or by a rival run.
@@ -229,7 +230,8 @@ async function decideAndRegister(context: GateContext, registry: Registry): Prom
 /** What the new version records, so that the next run can compare against it. */
 function registrationFor(
   { config, run, candidate, modelUri }: GateContext,
-  decision: Decision
+  decision: Decision,
+  champion: ChampionLookup['champion']
 ): Registration {
   const recorded: Record<string, string> = { [config.metric]: candidate.text }
   if (candidate.modelType) recorded.model_type = candidate.modelType
@@ -239,6 +241,8 @@ function registrationFor(
     framework: config.framework
   }
   if (config.frameworkVersion) properties.framework_version = config.frameworkVersion
+  const verdict = { decision, metric: config.metric, rule: config.rule, champion }
+  Object.assign(properties, provenanceProperties(readGitHubRun(), verdict))
   return {
     modelUri,
     modelType: config.assetType,

@@ -15,6 +15,8 @@ export interface VersionInfo {
   /** The metric property, parsed; undefined when absent or not a number */
   value?: Big
   rawValue?: string
+  /** Every property (null values dropped): the gate's provenance among them */
+  properties?: Record<string, string>
 }
 
 /** A version whose metric property is a number: it can be a champion. */
@@ -149,7 +151,12 @@ export function toVersionInfo(version: ModelVersion, metric: string): VersionInf
     modelUri: version.properties?.modelUri,
     createdAt: isoDate(version.systemData?.createdAt),
     value: parseDecimal(rawValue ?? undefined),
-    rawValue: rawValue ?? undefined
+    rawValue: rawValue ?? undefined,
+    properties: Object.fromEntries(
+      Object.entries(version.properties?.properties ?? {}).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string'
+      )
+    )
   }
 }
 
