@@ -14,12 +14,14 @@ const dist = join(root, 'dist')
 /**
  * @actions/http-client imports undici (400 KiB, evaluated at start) only for
  * getAgentDispatcher(), which neither @actions/core nor this action calls: a stub that says so
- * stands in for it.
+ * stands in for it. @actions/github (its own copy of http-client included) fetches through
+ * undici, and keeps the real one: it loads only when the gate comments on a pull request.
  */
 const withoutUndici: Plugin = {
   name: 'without-undici',
   setup(plugin) {
     plugin.onResolve({ filter: /^undici$/ }, args => {
+      if (/[\\/]@actions[\\/]github[\\/]/.test(args.importer)) return undefined
       if (!/[\\/]@actions[\\/]http-client[\\/]/.test(args.importer)) {
         throw new Error(
           `undici is stubbed for @actions/http-client only, imported by ${args.importer}`

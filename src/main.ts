@@ -25,6 +25,7 @@ import { decide, parseDecimal, type Decision } from './decision.js'
 import { UserError, maskTokens, messageOf } from './errors.js'
 import { readConfig, type Config } from './inputs.js'
 import { provenanceProperties, readGitHubRun } from './provenance.js'
+import { commentOnPullRequest } from './pullrequest.js'
 import { buildOutcome, type Candidate, type GateContext, type Outcome } from './outcome.js'
 import { announce, setOutputs, writeDecisionFile, writeSummary } from './report.js'
 
@@ -43,6 +44,7 @@ export async function run(): Promise<void> {
     setOutputs(outcome)
     announce(outcome)
     await writeSummary(outcome)
+    await commentOnPullRequest(config, outcome)
     if (config.decisionFile) await writeDecisionFile(config.decisionFile, outcome)
     if (config.failIfNotBetter && !outcome.registered) {
       core.setFailed(`fail-if-not-better is true and the model was not registered: ${outcome.why}`)

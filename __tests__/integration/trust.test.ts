@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { ACTION_ENTRY, runAction } from '../../scripts/action-runner.js'
 import { TestWorkspace } from './workspace.js'
@@ -192,5 +194,117 @@ describe('verify', () => {
     const bad = await verify({ 'model-uri': 'iris:3' })
     expect(bad.exitCode).toBe(1)
     expect(bad.error).toMatch(/^Input 'model-uri': 'iris:3' is not azureml:<name>:<version>/)
+  })
+})
+
+describe('the decision on the pull request', () => {
+  /** A pull_request run of octo/repo for PR `number`, with the emulator's GitHub API. */
+  function pullRequestEnv(number: number): Record<string, string> {
+    const event = path.join(mkdtempSync(path.join(tmpdir(), 'gate-event-')), 'event.json')
+    writeFileSync(
+      event,
+      JSON.stringify({ action: 'synchronize', number, pull_request: { number } })
+    )
+    return {
+      ...GITHUB_ENV,
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: event,
+      GITHUB_REF: `refs/pull/${number}/merge`,
+      GITHUB_API_URL: ws.emu.github.apiUrl
+    }
+  }
+  const commentRoutes = () => ws.emu.requestLog.filter(e => e.route.startsWith('github.comments'))
+
+  async function dryRun(model: string, accuracy: string, env: Record<string, string>, extra = {}) {
+    const run = ws.addRun({ tags: { best_model: 'RF', accuracy } })
+    return ws.gate(
+      ws.inputs({
+        'run-id': run,
+        'model-name': model,
+        'model-path': ws.model('m'),
+        'dry-run': 'true',
+        'github-token': ws.emu.github.token,
+        ...extra
+      }),
+      env
+    )
+  }
+
+  test('one comment per model, updated by the next run', async () => {
+    const model = ws.unique('pr')
+    ws.seedVersion(model, '1', { accuracy: '0.90' })
+    const env = pullRequestEnv(12)
+    const first = await dryRun(model, '0.95', env)
+    expect(first.exitCode).toBe(0)
+    expect(first.stdout).not.toMatch(/::warning::/)
+    let comments = ws.emu.github.comments('octo', 'repo', 12)
+    expect(comments).toHaveLength(1)
+    const [comment] = comments
+    expect(comment.body.split('\n')[0]).toBe(`<!-- azureml-model-gate: model=${model} -->`)
+    expect(comment.body).toContain(`Dry run for ${model}: better`)
+    expect(comment.body).toContain('| **Candidate** | not registered (dry run) | **0.95** |')
+    expect(comment.body).toContain('| Champion | v1 | 0.90 |')
+    expect(comment.body).toContain('https://github.com/octo/repo/actions/runs/987654/attempts/2')
+    expect(comment.body).not.toContain('xychart-beta')
+
+    const second = await dryRun(model, '0.85', env)
+    expect(second.exitCode).toBe(0)
+    comments = ws.emu.github.comments('octo', 'repo', 12)
+    expect(comments).toHaveLength(1)
+    expect(comments[0].id).toBe(comment.id)
+    expect(comments[0].body).toContain(`Dry run for ${model}: not-better`)
+    expect(comments[0].body).toContain('**0.85**')
+
+    // Another model on the same pull request gets its own comment.
+    const other = ws.unique('pr')
+    expect((await dryRun(other, '0.9', env)).exitCode).toBe(0)
+    comments = ws.emu.github.comments('octo', 'repo', 12)
+    expect(comments.map(c => c.body.split('\n')[0])).toEqual([
+      `<!-- azureml-model-gate: model=${model} -->`,
+      `<!-- azureml-model-gate: model=${other} -->`
+    ])
+  })
+
+  test('the pull-request input names the pull request on any event', async () => {
+    const model = ws.unique('pr')
+    const env = { ...GITHUB_ENV, GITHUB_API_URL: ws.emu.github.apiUrl }
+    const r = await dryRun(model, '0.9', env, { 'pull-request': '34' })
+    expect(r.exitCode).toBe(0)
+    expect(ws.emu.github.comments('octo', 'repo', 34)).toHaveLength(1)
+  })
+
+  test('no pull request, no GitHub call', async () => {
+    ws.emu.clearLog()
+    const r = await dryRun(ws.unique('pr'), '0.9', {
+      ...GITHUB_ENV,
+      GITHUB_API_URL: ws.emu.github.apiUrl
+    })
+    expect(r.exitCode).toBe(0)
+    expect(ws.emu.requestLog.length).toBeGreaterThan(0)
+    expect(commentRoutes()).toEqual([])
+  })
+
+  test('a token that may not comment (403): one warning, the step succeeds', async () => {
+    const model = ws.unique('pr')
+    ws.emu.github.setReadOnly(true)
+    try {
+      const r = await dryRun(model, '0.9', pullRequestEnv(56))
+      expect(r.exitCode).toBe(0)
+      expect(r.error).toBeUndefined()
+      expect(r.outputs).toMatchObject({ reason: 'first', 'dry-run': 'true' })
+      const warnings = r.stdout.split('\n').filter(line => line.startsWith('::warning'))
+      expect(warnings).toHaveLength(1)
+      expect(warnings[0]).toMatch(
+        /Could not comment on pull request #56: the token may not write to it \(403\)\. Give the job 'permissions: pull-requests: write'/
+      )
+      // Masked (the runner reads ::add-mask::), and printed nowhere else.
+      const printed = r.stdout.replace(/^::add-mask::.*$/gm, '') + r.stderr
+      expect(r.stdout).toContain(`::add-mask::${ws.emu.github.token}`)
+      expect(printed).not.toContain(ws.emu.github.token)
+      expect(ws.emu.github.comments('octo', 'repo', 56)).toHaveLength(0)
+      expect(commentRoutes().some(e => e.status === 403)).toBe(true)
+    } finally {
+      ws.emu.github.setReadOnly(false)
+    }
   })
 })
