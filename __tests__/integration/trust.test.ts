@@ -273,6 +273,15 @@ describe('the decision on the pull request', () => {
     expect(ws.emu.github.comments('octo', 'repo', 34)).toHaveLength(1)
   })
 
+  test('an empty github-token opts out: no call, no warning', async () => {
+    ws.emu.clearLog()
+    const r = await dryRun(ws.unique('pr'), '0.9', pullRequestEnv(78), { 'github-token': '' })
+    expect(r.exitCode).toBe(0)
+    expect(r.stdout).not.toMatch(/^::warning/m)
+    expect(r.stdout).toMatch(/Input 'github-token' is empty/)
+    expect(commentRoutes()).toEqual([])
+  })
+
   test('no pull request, no GitHub call', async () => {
     ws.emu.clearLog()
     const r = await dryRun(ws.unique('pr'), '0.9', {
