@@ -46,46 +46,58 @@ export function findOwnComment<T extends { body?: string | null }>(
 export async function commentOnPullRequest(config: Config, outcome: Outcome): Promise<void> {
   const run = readGitHubRun()
   if (!wantsComment(config.pullRequest, run.eventName)) return
-  // Octokit and its HTTP client load only on this path: start-up stays as it was.
-  const github = await import('@actions/github')
-  const number: unknown = config.pullRequest ?? github.context.payload.pull_request?.number
-  if (typeof number !== 'number') {
-    core.warning(
-      `No pull request number in the ${run.eventName} event; set the pull-request input to comment the decision.`
-    )
-    return
-  }
   // An explicitly empty token is the way to opt out (e.g. a smoke test against an emulator).
   if (!config.githubToken) {
-    core.info(
-      `Input 'github-token' is empty; the decision is not commented on pull request #${number}.`
-    )
+    core.info(`Input 'github-token' is empty; the decision is not commented on the pull request.`)
     return
   }
+  let number: unknown = config.pullRequest
   try {
+    // Octokit and its HTTP client load only on this path: start-up stays as it was.
+    const github = await import('@actions/github')
+    number ??= github.context.payload.pull_request?.number
+    if (typeof number !== 'number') {
+      core.warning(
+        `No pull request number in the ${run.eventName} event; set the pull-request input to comment the decision.`
+      )
+      return
+    }
     const octokit = github.getOctokit(config.githubToken)
     const target = { ...github.context.repo, issue_number: number }
-    const body = commentBody(outcome, runUrl(run))
-    const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-      ...target,
-      per_page: 100
-    })
-    const own = findOwnComment(comments, outcome.modelName)
-    const { data } = own
-      ? await octokit.rest.issues.updateComment({
-          ...github.context.repo,
-          comment_id: own.id,
-          body
-        })
-      : await octokit.rest.issues.createComment({ ...target, body })
-    core.info(
-      `Decision ${own ? 'updated' : 'commented'} on pull request #${number}: ${data.html_url}`
+    const url = await upsertComment(
+      octokit,
+      target,
+      outcome.modelName,
+      commentBody(outcome, runUrl(run))
     )
+    core.info(`Decision commented on pull request #${number}: ${url}`)
   } catch (error) {
+    const which = typeof number === 'number' ? `pull request #${number}` : 'the pull request'
     core.warning(
       (error as { status?: unknown }).status === 403
-        ? `Could not comment on pull request #${number}: the token may not write to it (403). Give the job 'permissions: pull-requests: write'; a pull request from a fork gets a read-only token. The decision is in the job summary.`
-        : `Could not comment on pull request #${number}: ${messageOf(error)}. The decision is in the job summary.`
+        ? `Could not comment on ${which}: the token may not write to it (403). Give the job 'permissions: pull-requests: write'; a pull request from a fork gets a read-only token. The decision is in the job summary.`
+        : `Could not comment on ${which}: ${messageOf(error)}. The decision is in the job summary.`
     )
   }
+}
+
+type Octokit = ReturnType<(typeof import('@actions/github'))['getOctokit']>
+
+/** Updates this model's comment, or creates it; returns its address. */
+async function upsertComment(
+  octokit: Octokit,
+  target: { owner: string; repo: string; issue_number: number },
+  modelName: string,
+  body: string
+): Promise<string> {
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    ...target,
+    per_page: 100
+  })
+  const own = findOwnComment(comments, modelName)
+  const { owner, repo } = target
+  const { data } = own
+    ? await octokit.rest.issues.updateComment({ owner, repo, comment_id: own.id, body })
+    : await octokit.rest.issues.createComment({ ...target, body })
+  return data.html_url
 }
