@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import type { Services } from './services.js'
 
 /** Which family a route belongs to; decides the shape of injected and generic errors. */
-export type Plane = 'entra' | 'github' | 'arm' | 'dataplane' | 'blob' | 'admin'
+export type Plane = 'entra' | 'github' | 'github-api' | 'arm' | 'dataplane' | 'blob' | 'admin'
 
 export interface Route {
   /** Stable id used by faults, the request log and tests (e.g. `arm.job.get`). */
@@ -105,6 +105,10 @@ export function sendPlaneError(ctx: Ctx, plane: Plane, err: HttpError): void {
   }
   if (plane === 'entra')
     return sendJson(ctx, err.status, entraError(err.code, err.message), err.headers)
+  if (plane === 'github-api') {
+    const body = { message: err.message, documentation_url: 'https://docs.github.com/rest' }
+    return sendJson(ctx, err.status, { ...body, status: String(err.status) }, err.headers)
+  }
   sendJson(ctx, err.status, { error: { code: err.code, message: err.message } }, err.headers)
 }
 

@@ -10,7 +10,7 @@ import { startAzurite } from './azurite.js'
 import { BlobStore, blobRoutes, type ArtifactProperties } from './blob.js'
 import { entraRoutes } from './entra.js'
 import { createFaults, type Faults } from './faults.js'
-import { githubRoutes } from './github.js'
+import { GitHubApi, githubRoutes, type IssueComment } from './github.js'
 import { historyRoutes } from './history.js'
 import { mlflowRoutes } from './mlflow.js'
 import { modelRoutes } from './models.js'
@@ -20,7 +20,16 @@ import { workspaceArmId, type Counters, type Services } from './services.js'
 import { State } from './state.js'
 import { ensureCertificates, trustCertificateInProcess } from './tls.js'
 
-export type { ArtifactProperties, Counters, Faults, LogEntry, Seed, SeedClient, State }
+export type {
+  ArtifactProperties,
+  Counters,
+  Faults,
+  IssueComment,
+  LogEntry,
+  Seed,
+  SeedClient,
+  State
+}
 export type { ServerSettings } from './server.js'
 export type { FaultRule } from './faults.js'
 export type {
@@ -88,6 +97,15 @@ export interface Emulator {
   requestLog: LogEntry[]
   clearLog(): void
   counters: Counters
+  /** GitHub's REST API (issue comments) at `apiUrl`, the value of GITHUB_API_URL. */
+  github: {
+    apiUrl: string
+    /** The token the API accepts (what `\${{ github.token }}` would be) */
+    token: string
+    comments(owner: string, repo: string, issue: number): IssueComment[]
+    /** A fork's pull request: writes answer 403 'Resource not accessible by integration' */
+    setReadOnly(readOnly: boolean): void
+  }
   readArtifact(runId: string, path: string): Promise<Buffer>
   artifactProperties(runId: string, path: string): Promise<ArtifactProperties | null>
   stop(): Promise<void>
@@ -164,6 +182,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       childPageSize: opts.childPageSize ?? 5,
       counters: { githubIdTokens: 0, entraTokens: 0, entraAssertions: 0 },
       blob,
+      github: new GitHubApi(),
       faults,
       settings,
       log
@@ -219,7 +238,8 @@ function emulatorObject(
       AZUREML_RESOURCE_GROUP: d.resourceGroup,
       AZUREML_WORKSPACE: d.workspace.name,
       ACTIONS_ID_TOKEN_REQUEST_URL: requestUrl,
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: svc.oidcRequestToken
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: svc.oidcRequestToken,
+      GITHUB_API_URL: `${svc.url}/_github/api`
     }),
     state: svc.state,
     faults: {
@@ -233,6 +253,13 @@ function emulatorObject(
     requestLog: svc.log,
     clearLog: () => void svc.log.splice(0),
     counters: svc.counters,
+    github: {
+      apiUrl: `${svc.url}/_github/api`,
+      token: svc.github.token,
+      comments: (owner, repo, issue) =>
+        svc.github.comments.filter(c => c.owner === owner && c.repo === repo && c.issue === issue),
+      setReadOnly: readOnly => void (svc.github.readOnly = readOnly)
+    },
     readArtifact: (runId, path) => svc.blob.read(runId, path),
     artifactProperties: (runId, path) => svc.blob.properties(runId, path),
     stop: () => (stopped ??= runCleanups(cleanups))

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto'
 import type { BlobStore } from './blob.js'
 import type { FaultEngine } from './faults.js'
+import type { GitHubApi } from './github.js'
 import type { LogEntry, ServerSettings } from './server.js'
 import type { State } from './state.js'
 
@@ -27,6 +28,8 @@ export interface Services {
   childPageSize: number
   counters: Counters
   blob: BlobStore
+  /** The GitHub REST API's comments and token. */
+  github: GitHubApi
   /** Runtime controls, used by the admin API. */
   faults: FaultEngine
   settings: ServerSettings

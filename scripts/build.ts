@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { build, type Metafile, type Plugin } from 'esbuild'
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const dist = join(root, 'dist')
@@ -14,12 +14,14 @@ const dist = join(root, 'dist')
 /**
  * @actions/http-client imports undici (400 KiB, evaluated at start) only for
  * getAgentDispatcher(), which neither @actions/core nor this action calls: a stub that says so
- * stands in for it.
+ * stands in for it. @actions/github (its own copy of http-client included) fetches through
+ * undici, and keeps the real one: it loads only when the gate comments on a pull request.
  */
 const withoutUndici: Plugin = {
   name: 'without-undici',
   setup(plugin) {
     plugin.onResolve({ filter: /^undici$/ }, args => {
+      if (/[\\/]@actions[\\/]github[\\/]/.test(args.importer)) return undefined
       if (!/[\\/]@actions[\\/]http-client[\\/]/.test(args.importer)) {
         throw new Error(
           `undici is stubbed for @actions/http-client only, imported by ${args.importer}`
@@ -61,9 +63,8 @@ const lazyFormData: Plugin = {
 
 rmSync(dist, { recursive: true, force: true })
 mkdirSync(dist)
-const result = await build({
+const options = {
   absWorkingDir: root,
-  entryPoints: ['src/index.ts'],
   outdir: 'dist',
   bundle: true,
   platform: 'node',
@@ -81,19 +82,25 @@ const result = await build({
   plugins: [withoutUndici, lazyFormData],
   metafile: true,
   logLevel: 'warning'
-})
+} satisfies BuildOptions
+const result = await build({ ...options, entryPoints: ['src/index.ts'] })
+// The verify action (verify/action.yml) is built on its own, so that the gate's chunks, and so
+// its start-up, stay exactly what they would be without it; identical chunks coincide.
+const verify = await build({ ...options, entryPoints: { verify: 'src/verify/index.ts' } })
 writeFileSync(join(dist, 'package.json'), '{ "type": "module" }\n')
-writeFileSync(join(dist, 'licenses.txt'), licenses(result.metafile))
+writeFileSync(join(dist, 'licenses.txt'), licenses([result.metafile, verify.metafile]))
 
-for (const [file, output] of Object.entries(result.metafile.outputs)) {
-  if (file.endsWith('.js'))
-    console.log(`${(output.bytes / 1024).toFixed(0).padStart(6)} KiB  ${file}`)
+for (const metafile of [result.metafile, verify.metafile]) {
+  for (const [file, output] of Object.entries(metafile.outputs)) {
+    if (file.endsWith('.js'))
+      console.log(`${(output.bytes / 1024).toFixed(0).padStart(6)} KiB  ${file}`)
+  }
 }
 
 /** name, license and license text of every package with code in the bundle, as ncc wrote them. */
-function licenses(metafile: Metafile): string {
+function licenses(metafiles: Metafile[]): string {
   const packages = new Map<string, string>()
-  for (const input of Object.keys(metafile.inputs)) {
+  for (const input of metafiles.flatMap(metafile => Object.keys(metafile.inputs))) {
     const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)
     if (match) packages.set(match[1], match[1])
   }
@@ -111,4 +118,6 @@ function licenses(metafile: Metafile): string {
   return [...new Set(entries)].sort().join('\n\n') + '\n'
 }
 
-if (!existsSync(join(dist, 'index.js'))) throw new Error(`no ${relative(root, dist)}/index.js`)
+for (const entry of ['index.js', 'verify.js']) {
+  if (!existsSync(join(dist, entry))) throw new Error(`no ${relative(root, dist)}/${entry}`)
+}

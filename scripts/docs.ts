@@ -2,6 +2,8 @@
 // README has drifted from what it is generated from:
 //   <!-- inputs:start --> … <!-- inputs:end -->    the inputs table, from action.yml
 //   <!-- outputs:start --> … <!-- outputs:end -->  the outputs table, from action.yml
+//   <!-- verify-inputs:start --> … and <!-- verify-outputs:start --> …  the same tables, from
+//                                                   verify/action.yml (the verify action)
 //   <!-- file:PATH:start --> … <!-- file:PATH:end -->  PATH verbatim in a fenced block (the
 //                                                   example workflows)
 // and every `reason` value that action.yml lists must be explained in the README.
@@ -23,6 +25,7 @@ interface ActionSpec {
 
 const README = 'README.md'
 const ACTION = 'action.yml'
+const VERIFY_ACTION = 'verify/action.yml'
 
 /** Table cell text: one line, pipes escaped, angle brackets not taken for HTML. */
 function cell(text: string): string {
@@ -92,11 +95,16 @@ function embeddedBlock(text: string, path: string): string | undefined {
 
 export async function generate(
   readme: string,
-  action: ActionSpec
+  action: ActionSpec,
+  verify?: ActionSpec
 ): Promise<{ text: string; problems: string[] }> {
   const problems: string[] = []
   let text = replaceBetween(readme, 'inputs', inputsTable(action), problems)
   text = replaceBetween(text, 'outputs', outputsTable(action), problems)
+  if (verify) {
+    text = replaceBetween(text, 'verify-inputs', inputsTable(verify), problems)
+    text = replaceBetween(text, 'verify-outputs', outputsTable(verify), problems)
+  }
   const files = embeddedFiles(readme)
   for (const path of files) {
     if (!existsSync(path)) {
@@ -131,13 +139,14 @@ export async function generate(
 async function main(): Promise<void> {
   const check = process.argv.includes('--check')
   const action = parse(readFileSync(ACTION, 'utf8')) as ActionSpec
+  const verify = parse(readFileSync(VERIFY_ACTION, 'utf8')) as ActionSpec
   const readme = readFileSync(README, 'utf8')
-  const { text, problems } = await generate(readme, action)
+  const { text, problems } = await generate(readme, action, verify)
   for (const problem of problems) console.error(problem)
   if (check) {
     if (text !== readme) {
       console.error(
-        `${README} is out of date with ${ACTION} or the example workflows: run 'npm run docs' and commit it`
+        `${README} is out of date with ${ACTION}, ${VERIFY_ACTION} or the example workflows: run 'npm run docs' and commit it`
       )
       const [a, b] = [readme.split('\n'), text.split('\n')]
       const at = a.findIndex((line, i) => line !== b[i])

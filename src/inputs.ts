@@ -10,6 +10,7 @@ import { parseDecimal, type Rule } from './decision.js'
 import { GuardrailSyntaxError, parseGuardrails, type Guardrail } from './guardrails.js'
 import { AGGREGATIONS, type Aggregation } from './scores/mlflow.js'
 import { METRIC_SOURCES, type MetricSource } from './scores/source.js'
+import { rejectProvenanceKeys } from './provenance.js'
 
 /** Every input of action.yml, by name: the only place that spells them. */
 export const Inputs = {
@@ -49,7 +50,9 @@ export const Inputs = {
   Audience: 'audience',
   Cloud: 'cloud',
   ArmEndpoint: 'arm-endpoint',
-  AuthorityHost: 'authority-host'
+  AuthorityHost: 'authority-host',
+  GithubToken: 'github-token',
+  PullRequest: 'pull-request'
 } as const
 
 /** Every output of action.yml, by name. */
@@ -72,6 +75,25 @@ export const Outputs = {
   TagsSource: 'tags-source',
   Guardrails: 'guardrails',
   Result: 'result'
+} as const
+
+/** Every input of verify/action.yml: the model, and the workspace and sign-in of the gate's. */
+export const VerifyInputs = {
+  ModelUri: 'model-uri',
+  ModelName: 'model-name',
+  ModelVersion: 'model-version',
+  AllowedReasons: 'allowed-reasons',
+  Repository: 'repository',
+  Ref: 'ref'
+} as const
+
+/** Every output of verify/action.yml. */
+export const VerifyOutputs = {
+  Verified: 'verified',
+  ModelUri: 'model-uri',
+  Reason: 'reason',
+  GithubRunUrl: 'github-run-url',
+  Sha: 'sha'
 } as const
 
 export type CompareTo =
@@ -117,6 +139,9 @@ export interface Config {
   failIfNotBetter: boolean
   waitMinutes: number
   decisionFile?: string
+  /** Comment the decision on this pull request (else the event's, if any) */
+  pullRequest?: number
+  githubToken?: string
   auth: AuthConfig
   cloud: Cloud & { disableInstanceDiscovery: boolean }
 }
@@ -195,24 +220,26 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     frameworkVersion: optional(Inputs.FrameworkVersion),
     description: optional(Inputs.Description),
     tags: parseKeyValues(Inputs.Tags, optional(Inputs.Tags)),
-    properties: parseKeyValues(Inputs.Properties, optional(Inputs.Properties)),
+    properties: ownProperties(parseKeyValues(Inputs.Properties, optional(Inputs.Properties))),
     force: bool(Inputs.Force, false),
     dryRun: bool(Inputs.DryRun, false),
     failIfNotBetter: bool(Inputs.FailIfNotBetter, false),
     waitMinutes: waitMinutes ? Number(waitMinutes.toString()) : 0,
     decisionFile: parseDecisionFile(optional(Inputs.DecisionFile)),
+    pullRequest: parsePullRequest(optional(Inputs.PullRequest)),
+    githubToken: secret(optional(Inputs.GithubToken)),
     auth,
     cloud: resolveCloud(env)
   }
   return Object.freeze(config)
 }
 
-function optional(name: string): string | undefined {
+export function optional(name: string): string | undefined {
   const value = core.getInput(name).trim()
   return value === '' ? undefined : value
 }
 
-function required(name: string): string {
+export function required(name: string): string {
   const value = optional(name)
   if (value === undefined) throw new InputError(name, `required; add '${name}:' under 'with:'`)
   return value
@@ -348,19 +375,41 @@ export function parseKeyValues(name: string, value: string | undefined): Record<
   return result
 }
 
+/** The gate records provenance properties itself: the input may not set them. */
+function ownProperties(properties: Record<string, string>): Record<string, string> {
+  rejectProvenanceKeys(Inputs.Properties, properties)
+  return properties
+}
+
+function parsePullRequest(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^[1-9]\d{0,9}$/.test(value)) {
+    throw new InputError(
+      Inputs.PullRequest,
+      `'${value}' is not a pull request number; use e.g. \${{ github.event.pull_request.number }}`
+    )
+  }
+  return Number(value)
+}
+
+function secret(value: string | undefined): string | undefined {
+  if (value !== undefined) core.setSecret(value)
+  return value
+}
+
 function checkKey(name: string, key: string): string {
   if (key === '') throw new InputError(name, 'has an empty key; use key=value')
   return key
 }
 
-interface Credentials {
+export interface Credentials {
   clientId: string
   clientSecret: string
   tenantId: string
   subscriptionId?: string
 }
 
-function parseCredentials(value: string | undefined): Credentials | undefined {
+export function parseCredentials(value: string | undefined): Credentials | undefined {
   if (value === undefined) return undefined
   // Mask before anything can echo it, even when it turns out to be malformed.
   core.setSecret(value)
@@ -391,7 +440,7 @@ function parseCredentials(value: string | undefined): Credentials | undefined {
   }
 }
 
-function resolveAuth(credentials: Credentials | undefined): AuthConfig {
+export function resolveAuth(credentials: Credentials | undefined): AuthConfig {
   if (credentials) return { kind: 'secret', ...credentials }
   const clientId = optional(Inputs.ClientId)
   const tenantId = optional(Inputs.TenantId)
@@ -413,7 +462,7 @@ function resolveAuth(credentials: Credentials | undefined): AuthConfig {
   return { kind: 'default' }
 }
 
-function resolveCloud(env: NodeJS.ProcessEnv): Config['cloud'] {
+export function resolveCloud(env: NodeJS.ProcessEnv): Config['cloud'] {
   const name = optional(Inputs.Cloud) ?? 'AzureCloud'
   const cloud = Object.values(CLOUDS).find(c => c.name.toLowerCase() === name.toLowerCase())
   if (!cloud)

@@ -20,6 +20,8 @@ import { decide, type Decision, type Reason } from './decision.js'
 import { UserError, maskTokens, messageOf, shorten } from './errors.js'
 import { readGuardrailValues } from './guardrails.js'
 import { readConfig, type Config } from './inputs.js'
+import { provenanceProperties, readGitHubRun } from './provenance.js'
+import { commentOnPullRequest } from './pullrequest.js'
 import { buildOutcome, type Candidate, type GateContext, type Outcome } from './outcome.js'
 import { announce, setOutputs, writeDecisionFile, writeSummary } from './report.js'
 import { readScore } from './scores/candidate.js'
@@ -65,6 +67,7 @@ async function report(config: Config, outcome: Outcome): Promise<void> {
   } catch (error) {
     core.warning(`The job summary was not written: ${messageOf(error)}`)
   }
+  await commentOnPullRequest(config, outcome)
   if (!config.decisionFile) return
   try {
     await writeDecisionFile(config.decisionFile, outcome)
@@ -286,7 +289,7 @@ async function decideAndRegister(context: GateContext, registry: Registry): Prom
     for (const warning of decision.warnings) core.warning(warning)
     core.info(decision.why)
     if (!decision.register || config.dryRun) return buildOutcome(context, decision, lookup)
-    const registration = registrationFor(context, decision)
+    const registration = registrationFor(context, decision, lookup.champion)
     const result = await registerVersion(
       ws,
       config.modelName,
@@ -316,7 +319,8 @@ async function decideAndRegister(context: GateContext, registry: Registry): Prom
 /** What the new version records, so that the next run can compare against it. */
 function registrationFor(
   { config, run, candidate, modelUri }: GateContext,
-  decision: Decision
+  decision: Decision,
+  champion: ChampionLookup['champion']
 ): Registration {
   // Every guardrail metric too, so that the next run's relative guardrails compare against it.
   const guardrails = Object.fromEntries(
@@ -330,6 +334,8 @@ function registrationFor(
     framework: config.framework
   }
   if (config.frameworkVersion) properties.framework_version = config.frameworkVersion
+  const verdict = { decision, metric: config.metric, rule: config.rule, champion }
+  Object.assign(properties, provenanceProperties(readGitHubRun(), verdict))
   return {
     modelUri,
     modelType: config.assetType,

@@ -81,8 +81,11 @@ export async function writeSummary(outcome: Outcome): Promise<void> {
   await core.summary.addRaw(summaryMarkdown(outcome), true).write()
 }
 
-/** The job summary as markdown: headline, candidate vs champion, links, history chart, record. */
-export function summaryMarkdown(o: Outcome): string {
+/**
+ * The job summary as markdown: headline, candidate vs champion, links, history chart, record.
+ * A pull request comment leaves the chart out.
+ */
+export function summaryMarkdown(o: Outcome, { chart = true } = {}): string {
   const lines: string[] = []
   const icon = o.registered ? '✅' : o.dryRun ? '🧪' : '⏸️'
   const headline = o.dryRun
@@ -121,8 +124,8 @@ export function summaryMarkdown(o: Outcome): string {
   if (o.links.model)
     links.push(`[Model ${escape(o.modelName)} v${o.modelVersion}](${o.links.model})`)
   lines.push(links.join(' · '), '')
-  const chart = historyChart(o)
-  if (chart) lines.push(chart, '')
+  const drawn = chart ? historyChart(o) : undefined
+  if (drawn) lines.push(drawn, '')
   lines.push(
     '<details><summary>Decision record</summary>',
     '',

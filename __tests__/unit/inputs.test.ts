@@ -241,3 +241,21 @@ describe('parseKeyValues', () => {
     })
   })
 })
+
+describe('provenance and pull request inputs', () => {
+  test('properties may not set a key the gate records', () => {
+    const error = inputError({ properties: 'team=ml\ngate.reason=better' })
+    expect(error.input).toBe('properties')
+    expect(error.message).toMatch(/'gate\.reason' is recorded by the gate itself/)
+    expect(inputError({ properties: '{"github.repository": "octo/x"}' }).message).toMatch(
+      /'github\.repository'/
+    )
+  })
+
+  test('pull-request must be a number', () => {
+    expect(withInputs({ 'pull-request': '17' }).pullRequest).toBe(17)
+    expect(withInputs({}).pullRequest).toBeUndefined()
+    expect(inputError({ 'pull-request': 'abc' }).input).toBe('pull-request')
+    expect(inputError({ 'pull-request': '0' }).input).toBe('pull-request')
+  })
+})

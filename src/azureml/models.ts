@@ -22,7 +22,7 @@ export interface VersionInfo {
   rawValue?: string
   /** Set when the score was not read from the version's property (e.g. from its job) */
   note?: string
-  /** The version's own properties (guardrail metrics are read from them) */
+  /** The version's own properties: guardrail metrics and the gate's provenance among them */
   properties?: Record<string, string>
 }
 
