@@ -4,7 +4,7 @@ import path from 'node:path'
 import { Big } from 'big.js'
 import { CLOUDS, isMicrosoftAuthority, type Cloud } from './clouds.js'
 import { InputError } from './errors.js'
-import { readMlflowFlavors, type Flavors } from './mlmodel.js'
+import { findMlmodel, readMlflowFlavors, type Flavors, type MlmodelFile } from './mlmodel.js'
 import { listModelFiles, type ModelFiles } from './modelfiles.js'
 import { parseDecimal, type Rule } from './decision.js'
 import { GuardrailSyntaxError, parseGuardrails, type Guardrail } from './guardrails.js'
@@ -128,6 +128,8 @@ export interface Config {
   allowFirst: boolean
   assetType: AssetType
   /** From the MLmodel file, for asset-type mlflow_model */
+  mlmodel?: MlmodelFile
+  /** Read from the MLmodel file by withMlflowFlavors, after the other inputs */
   flavors?: Flavors
   framework: string
   frameworkVersion?: string
@@ -185,8 +187,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   const model = listModelFiles(Inputs.ModelPath, modelPath)
   const artifactPath = parseArtifactPath(optional(Inputs.ArtifactPath) ?? path.basename(model.root))
   const assetType = oneOf(Inputs.AssetType, ASSET_TYPES, 'custom_model')
-  const flavors =
-    assetType === 'mlflow_model' ? readMlflowFlavors(Inputs.ModelPath, model, modelPath) : undefined
+  const mlmodel =
+    assetType === 'mlflow_model' ? findMlmodel(Inputs.ModelPath, model, modelPath) : undefined
 
   const higherIsBetter = bool(Inputs.HigherIsBetter, true)
   const rule: Rule = {
@@ -215,7 +217,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     compareTo: parseCompareTo(optional(Inputs.CompareTo) ?? 'latest'),
     allowFirst: bool(Inputs.AllowFirst, false),
     assetType,
-    flavors,
+    mlmodel,
     framework: optional(Inputs.Framework) ?? 'ScikitLearn',
     frameworkVersion: optional(Inputs.FrameworkVersion),
     description: optional(Inputs.Description),
@@ -232,6 +234,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     cloud: resolveCloud(env)
   }
   return Object.freeze(config)
+}
+
+/**
+ * The MLmodel's flavors (asset-type mlflow_model), parsed before any call like every input,
+ * but apart from readConfig so that the YAML parser loads only for MLflow models.
+ */
+export async function withMlflowFlavors(config: Readonly<Config>): Promise<Readonly<Config>> {
+  if (!config.mlmodel) return config
+  const flavors = await readMlflowFlavors(Inputs.ModelPath, config.mlmodel)
+  return Object.freeze({ ...config, flavors })
 }
 
 export function optional(name: string): string | undefined {

@@ -19,7 +19,7 @@ import { Workspace, workspaceIdOf } from './azureml/workspace.js'
 import { decide, type Decision, type Reason } from './decision.js'
 import { UserError, maskTokens, messageOf, shorten } from './errors.js'
 import { readGuardrailValues } from './guardrails.js'
-import { readConfig, type Config } from './inputs.js'
+import { readConfig, withMlflowFlavors, type Config } from './inputs.js'
 import { provenanceProperties, readGitHubRun } from './provenance.js'
 import { commentOnPullRequest } from './pullrequest.js'
 import { buildOutcome, type Candidate, type GateContext, type Outcome } from './outcome.js'
@@ -41,7 +41,7 @@ const REGISTER_ATTEMPTS = 5
 export async function run(): Promise<void> {
   let config: Readonly<Config> | undefined
   try {
-    config = readConfig()
+    config = await withMlflowFlavors(readConfig())
     const outcome = await gate(config)
     setOutputs(outcome)
     announce(outcome)

@@ -13,7 +13,17 @@ export type GitHubRun = Pick<
   'sha' | 'ref' | 'workflow' | 'runId' | 'runAttempt' | 'actor' | 'eventName' | 'serverUrl'
 > & { repository: string }
 
-/** The property keys the gate owns: the `properties` input may not set them. */
+/**
+ * Properties the gate writes on every version it registers. Version properties are immutable
+ * and echoed as sent, unlike modelUri (the service may rewrite it), so they tell a re-run, an
+ * answer that was lost and a race which version holds this run's model.
+ */
+export const GATE_PROPERTIES = {
+  runId: 'gate.run_id',
+  artifactPath: 'gate.artifact_path'
+} as const
+
+/** The provenance and verdict keys; with GATE_PROPERTIES, the `properties` input may not set them. */
 export const PROVENANCE_KEYS = [
   'github.repository',
   'github.sha',
@@ -104,9 +114,8 @@ export function provenanceProperties(
 
 /** The `properties` input may not forge the gate's own record. */
 export function rejectProvenanceKeys(input: string, properties: Record<string, string>): void {
-  const taken = Object.keys(properties).find(key =>
-    (PROVENANCE_KEYS as readonly string[]).includes(key)
-  )
+  const reserved: readonly string[] = [...PROVENANCE_KEYS, ...Object.values(GATE_PROPERTIES)]
+  const taken = Object.keys(properties).find(key => reserved.includes(key))
   if (taken) {
     throw new InputError(
       input,

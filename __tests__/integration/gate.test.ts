@@ -303,7 +303,9 @@ describe('the gate against the workspace emulator', () => {
     )
     expect(r1.exitCode).toBe(1)
     expect(r1.error).toMatch(
-      new RegExp(`^Tag 'constructor' was not found on pipeline run ${untagged}`)
+      new RegExp(
+        `^Tag, MLflow metric or property 'constructor' was not found on pipeline run ${untagged}`
+      )
     )
 
     // model-type-tag 'toString' on a run without it: no model type, not a function's source.

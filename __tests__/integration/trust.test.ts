@@ -56,6 +56,8 @@ describe('provenance on the registered version', () => {
       accuracy: '0.95',
       model_type: 'RF',
       framework: 'ScikitLearn',
+      'gate.run_id': run,
+      'gate.artifact_path': 'model.pkl',
       'github.repository': 'octo/repo',
       'github.sha': GITHUB_ENV.GITHUB_SHA,
       'github.ref': 'refs/heads/main',

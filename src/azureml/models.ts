@@ -1,8 +1,9 @@
-import { getContinuationToken, type ModelVersion } from '@azure/arm-machinelearning'
+import type { ModelVersion } from '@azure/arm-machinelearning'
 import type { Big } from 'big.js'
 import { parseDecimal } from '../decision.js'
 import type { CompareTo } from '../inputs.js'
 import { ownValue, stringMap } from '../records.js'
+import { GATE_PROPERTIES } from '../provenance.js'
 import { callError } from './http.js'
 import type { Workspace } from './workspace.js'
 
@@ -40,16 +41,6 @@ export interface ChampionLookup {
 }
 
 export const HISTORY_SIZE = 20
-
-/**
- * Properties the gate writes on every version it registers. Version properties are immutable
- * and echoed as sent, unlike modelUri (the service may rewrite it), so they tell a re-run, an
- * answer that was lost and a race which version holds this run's model.
- */
-export const GATE_PROPERTIES = {
-  runId: 'gate.run_id',
-  artifactPath: 'gate.artifact_path'
-} as const
 
 /**
  * The version to beat. `latest`: the newest version with a numeric score; `best`: the best
@@ -169,7 +160,7 @@ async function* listVersions(
   for (const top of filter.top ? [filter.top, undefined] : [undefined]) {
     let last: { size: number; more: boolean } | undefined
     for await (const page of versionPages(ws, modelName, { tags: filter.tags, top })) {
-      last = { size: page.length, more: Boolean(getContinuationToken(page)) }
+      last = { size: page.length, more: Boolean(ws.continuationTokenOf(page)) }
       const fresh = page.filter(version => !seen.has(version.name ?? ''))
       for (const version of fresh) seen.add(version.name ?? '')
       const versions = fresh.map(version => toVersionInfo(version, metric))

@@ -24,6 +24,8 @@ export class Workspace {
   private constructor(
     readonly ref: WorkspaceRef,
     readonly arm: AzureMachineLearningWorkspaces,
+    /** The SDK's paging helper, loaded with it: a static import would load the SDK at start-up. */
+    readonly continuationTokenOf: (page: unknown) => string | undefined,
     credential: TokenCredential
   ) {
     this.id = workspaceIdOf(ref)
@@ -36,14 +38,15 @@ export class Workspace {
     // A failure is reported by the first call that needs the token.
     credential.getToken(scopeOf(ref.armEndpoint)).catch(() => undefined)
     // The ARM SDK is the largest module in the bundle: load it only once inputs are valid.
-    const { AzureMachineLearningWorkspaces } = await import('@azure/arm-machinelearning')
+    const { AzureMachineLearningWorkspaces, getContinuationToken } =
+      await import('@azure/arm-machinelearning')
     const arm = new AzureMachineLearningWorkspaces(credential, ref.subscriptionId, {
       endpoint: ref.armEndpoint,
       credentialScopes: [scopeOf(ref.armEndpoint)],
       userAgentOptions: { userAgentPrefix: USER_AGENT }
     })
     useGateRetries(arm.pipeline)
-    return new Workspace(ref, arm, credential)
+    return new Workspace(ref, arm, getContinuationToken, credential)
   }
 
   /** Base URL of the run-history API for this workspace (one ARM call, made once). */
