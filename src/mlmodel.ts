@@ -42,7 +42,8 @@ export function findMlmodel(input: string, model: ModelFiles, shown: string): Ml
 export async function readMlflowFlavors(input: string, mlmodel: MlmodelFile): Promise<Flavors> {
   const { shown } = mlmodel
   const fix = FIX
-  const { parse } = await import('yaml')
+  // yaml is CommonJS: imported lazily (bundled or not), its functions are on the default export.
+  const { parse } = (await import('yaml')).default
   let doc: unknown
   try {
     doc = parse(readFileSync(mlmodel.path, 'utf8'))
