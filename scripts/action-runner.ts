@@ -17,6 +17,12 @@ export const ACTION_ENTRY = path.join(
   'index.js'
 )
 
+/**
+ * The Node.js that runs the action: GATE_NODE when set (CI sets it to Node 24, the runner's
+ * `node24`, while the tests themselves run on the machine's Node), else this process's own.
+ */
+export const ACTION_NODE = process.env.GATE_NODE || process.execPath
+
 /** The seed's service principal that may register models: what the demo, tests and bench use. */
 export function dataScientist(emu: Emulator): { clientId: string; clientSecret: string } {
   const client = emu.clients.find(
@@ -125,7 +131,7 @@ function spawnNode(
   timeoutMs: number
 ): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(ACTION_NODE, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', chunk => (stdout += chunk))
