@@ -334,7 +334,8 @@ function markdown(
 Measured ${today()} on ${machine()}, against the local workspace emulator (\`emulator/\`) and its
 Azurite, with the built action (\`dist/index.js\`) run as a child process the way the runner runs
 it. Every number below comes from one \`npm run bench\` run (${((Date.now() - started) / 1000).toFixed(0)} s); ratios compare
-measurements taken in that same run.
+measurements taken in that same run. GitHub's runners run the action on Node.js 24 (\`node24\`):
+\`GATE_NODE="$(bash scripts/node24.sh)" npm run bench\` measures it there.
 
 ![Measured ratios against the targets](docs/bench.png)
 
