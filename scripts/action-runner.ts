@@ -77,7 +77,12 @@ const HOST_VARIABLES = /^(AZURE_|ACTIONS_|GITHUB_|INPUT_|RUNNER_|MSI_|IDENTITY_|
 export async function runAction(
   inputs: Record<string, string | undefined>,
   env: Record<string, string | undefined> = {},
-  options: { entry?: string; timeoutMs?: number } = {}
+  options: {
+    entry?: string
+    timeoutMs?: number
+    /** Polled while the action runs: when true, the step is killed, as a cancelled job is */
+    cancelWhen?: () => boolean
+  } = {}
 ): Promise<ActionRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gate-run-'))
   const outputFile = path.join(dir, 'output')
@@ -108,7 +113,8 @@ export async function runAction(
     const { exitCode, stdout, stderr } = await spawnNode(
       options.entry ?? ACTION_ENTRY,
       childEnv,
-      options.timeoutMs ?? 120_000
+      options.timeoutMs ?? 120_000,
+      options.cancelWhen
     )
     const error = /^::error::(.*)$/m.exec(stdout)?.[1]
     return {
@@ -128,7 +134,8 @@ export async function runAction(
 function spawnNode(
   entry: string,
   env: Record<string, string>,
-  timeoutMs: number
+  timeoutMs: number,
+  cancelWhen?: () => boolean
 ): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(ACTION_NODE, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -137,9 +144,11 @@ function spawnNode(
     child.stdout.on('data', chunk => (stdout += chunk))
     child.stderr.on('data', chunk => (stderr += chunk))
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const poll = cancelWhen && setInterval(() => cancelWhen() && child.kill('SIGKILL'), 25)
     child.on('error', reject)
     child.on('close', code => {
       clearTimeout(timer)
+      clearInterval(poll)
       resolve({ exitCode: code ?? -1, stdout, stderr })
     })
   })
