@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { LogEntry } from '../emulator/index.js'
-import { ACTION_ENTRY, parseOutputFile } from '../scripts/action-runner.js'
+import { ACTION_ENTRY, ACTION_NODE, parseOutputFile } from '../scripts/action-runner.js'
 
 export interface Stats {
   median: number
@@ -63,7 +63,7 @@ export async function runBuiltAction(
       GITHUB_ACTIONS: 'true',
       RUNNER_TEMP: dir
     })
-    const run = await spawnMeasured(process.execPath, [ACTION_ENTRY], childEnv)
+    const run = await spawnMeasured(ACTION_NODE, [ACTION_ENTRY], childEnv)
     return { ...run, outputs: parseOutputFile(readFileSync(outputFile, 'utf8')) }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -82,10 +82,11 @@ function baseEnvironment(env: Record<string, string>): Record<string, string> {
 
 /**
  * Wall time of `node -e 0`, the floor of any Node.js process on this machine, in the same
- * environment as the action (NODE_EXTRA_CA_CERTS included: Node reads it at start either way).
+ * environment and with the same Node.js as the action (NODE_EXTRA_CA_CERTS included: Node reads
+ * it at start either way).
  */
 export async function bareNodeMs(env: Record<string, string>): Promise<number> {
-  return (await spawnMeasured(process.execPath, ['-e', '0'], baseEnvironment(env))).wallMs
+  return (await spawnMeasured(ACTION_NODE, ['-e', '0'], baseEnvironment(env))).wallMs
 }
 
 const RSS_POLL_MS = 5

@@ -2,8 +2,11 @@
  * `npm run bench`: the four performance targets of the action, measured as ratios in one run on
  * this machine against the local workspace emulator (and its Azurite). Prints the table, writes
  * BENCHMARKS.md and docs/bench.png. `npm run bench -- --quick` is a smoke run (small files, few
- * repeats) that writes nothing. Measures the BUILT action: run `npm run build` first.
+ * repeats) that writes nothing. Measures the BUILT action: run `npm run build` first. With
+ * GATE_NODE=<path to a node binary> the action and the baselines run on that Node.js (the
+ * runner's Node 24: `GATE_NODE="$(bash scripts/node24.sh)" npm run bench`).
  */
+import { execFileSync } from 'node:child_process'
 import {
   existsSync,
   mkdtempSync,
@@ -18,6 +21,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as prettier from 'prettier'
 import { startEmulator, type Emulator } from '../emulator/index.js'
+import { ACTION_NODE } from '../scripts/action-runner.js'
 import { findChromium } from '../scripts/summary-page.js'
 import { cpuSnapshot, describeWaves, stats, type CpuSnapshot } from './measure.js'
 import {
@@ -286,13 +290,21 @@ function kib(bytes: number): string {
   return `${(bytes / 1024).toFixed(0)} KiB`
 }
 
+/** The Node.js that ran the action, the baselines and `node -e 0` (GATE_NODE, else this one). */
+function actionNode(): string {
+  const version = execFileSync(ACTION_NODE, ['--version'], { encoding: 'utf8' }).trim()
+  return version === process.version
+    ? `Node.js ${version}`
+    : `Node.js ${version} for the action and every baseline (GATE_NODE), ${process.version} for the harness`
+}
+
 function machine(): string {
   const cpus = os.cpus()
   return [
     `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}`,
     `${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB RAM`,
     `${os.type()} ${os.release()} (${os.arch()})`,
-    `Node.js ${process.version}`,
+    actionNode(),
     `load average ${loadAtStart} at start`,
     othersCpuS === undefined
       ? 'CPU used by other processes unknown'
@@ -322,7 +334,8 @@ function markdown(
 Measured ${today()} on ${machine()}, against the local workspace emulator (\`emulator/\`) and its
 Azurite, with the built action (\`dist/index.js\`) run as a child process the way the runner runs
 it. Every number below comes from one \`npm run bench\` run (${((Date.now() - started) / 1000).toFixed(0)} s); ratios compare
-measurements taken in that same run.
+measurements taken in that same run. GitHub's runners run the action on Node.js 24 (\`node24\`):
+\`GATE_NODE="$(bash scripts/node24.sh)" npm run bench\` measures it there.
 
 ![Measured ratios against the targets](docs/bench.png)
 

@@ -15,7 +15,7 @@ import {
 } from '@azure/storage-blob'
 import { CONTAINER, DEV_ACCOUNT, DEV_KEY } from '../emulator/blob.js'
 import type { Emulator, LogEntry } from '../emulator/index.js'
-import { emulatorInputs } from '../scripts/action-runner.js'
+import { ACTION_NODE, emulatorInputs } from '../scripts/action-runner.js'
 import { bareNodeMs, requestWaves, runBuiltAction, type ChildRun } from './measure.js'
 
 export const MiB = 1024 * 1024
@@ -291,8 +291,9 @@ export function sdkUploader(blockMiB: number, concurrency: number): Uploader {
   return {
     name: `@azure/storage-blob uploadFile, ${blockMiB} MiB × ${concurrency}`,
     async upload(bench, file) {
+      // The same Node.js as the action: the ratio compares uploaders, not runtimes.
       const stdout = await child(
-        process.execPath,
+        ACTION_NODE,
         [
           '--import',
           'tsx',

@@ -17,6 +17,12 @@ export const ACTION_ENTRY = path.join(
   'index.js'
 )
 
+/**
+ * The Node.js that runs the action: GATE_NODE when set (CI sets it to Node 24, the runner's
+ * `node24`, while the tests themselves run on the machine's Node), else this process's own.
+ */
+export const ACTION_NODE = process.env.GATE_NODE || process.execPath
+
 /** The seed's service principal that may register models: what the demo, tests and bench use. */
 export function dataScientist(emu: Emulator): { clientId: string; clientSecret: string } {
   const client = emu.clients.find(
@@ -71,7 +77,12 @@ const HOST_VARIABLES = /^(AZURE_|ACTIONS_|GITHUB_|INPUT_|RUNNER_|MSI_|IDENTITY_|
 export async function runAction(
   inputs: Record<string, string | undefined>,
   env: Record<string, string | undefined> = {},
-  options: { entry?: string; timeoutMs?: number } = {}
+  options: {
+    entry?: string
+    timeoutMs?: number
+    /** Polled while the action runs: when true, the step is killed, as a cancelled job is */
+    cancelWhen?: () => boolean
+  } = {}
 ): Promise<ActionRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gate-run-'))
   const outputFile = path.join(dir, 'output')
@@ -102,7 +113,8 @@ export async function runAction(
     const { exitCode, stdout, stderr } = await spawnNode(
       options.entry ?? ACTION_ENTRY,
       childEnv,
-      options.timeoutMs ?? 120_000
+      options.timeoutMs ?? 120_000,
+      options.cancelWhen
     )
     const error = /^::error::(.*)$/m.exec(stdout)?.[1]
     return {
@@ -122,18 +134,21 @@ export async function runAction(
 function spawnNode(
   entry: string,
   env: Record<string, string>,
-  timeoutMs: number
+  timeoutMs: number,
+  cancelWhen?: () => boolean
 ): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(ACTION_NODE, [entry], { env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', chunk => (stdout += chunk))
     child.stderr.on('data', chunk => (stderr += chunk))
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const poll = cancelWhen && setInterval(() => cancelWhen() && child.kill('SIGKILL'), 25)
     child.on('error', reject)
     child.on('close', code => {
       clearTimeout(timer)
+      clearInterval(poll)
       resolve({ exitCode: code ?? -1, stdout, stderr })
     })
   })

@@ -68,7 +68,8 @@ const options = {
   outdir: 'dist',
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  // The oldest Node that package.json's engines allows: nothing newer than it can run is emitted.
+  target: 'node22',
   format: 'esm',
   splitting: true,
   minify: true,

@@ -130,10 +130,18 @@ describe('idempotent re-runs', () => {
     // it or not, the re-run must end with exactly one version holding the run's model.
     rel.emu.faults.add({ route: 'arm.model.version.put', kind: 'delay', delayMs: 3000, times: 1 })
     const before = rel.faultCount()
+    // Killed once the PUT is held, however long a busy machine took to get there.
+    let heldAt = 0
     const killed = await runAction(
       inputs,
       { NODE_EXTRA_CA_CERTS: ws.emu.caCertPath },
-      { timeoutMs: 2000 }
+      {
+        cancelWhen: () => {
+          if (rel.faultCount() === before) return false
+          heldAt ||= Date.now()
+          return true
+        }
+      }
     )
     expect(killed.exitCode).not.toBe(0)
     expect(killed.outputs).toEqual({})
@@ -142,7 +150,8 @@ describe('idempotent re-runs', () => {
     expect(rerun.error).toBeUndefined()
     expect(rerun.outputs).toMatchObject({ registered: 'true', 'model-version': '1' })
     expect(['first', 'already-registered']).toContain(rerun.outputs.reason)
-    await new Promise(resolve => setTimeout(resolve, 1500)) // past the held PUT
+    // Past the held PUT (the emulator's timer is in this process: it fires first).
+    await new Promise(resolve => setTimeout(resolve, Math.max(0, heldAt + 4000 - Date.now())))
     expect(ws.versions(model)).toHaveLength(1)
     rel.tally.survivedByRerun += rel.faultCount() - before - rerun.faults
   })
@@ -159,10 +168,11 @@ describe('idempotent re-runs', () => {
     // The artifact is created, then the bytes never arrive: the step is killed mid-upload.
     rel.emu.faults.add({ route: 'blob.put', kind: 'delay', delayMs: 5000, times: 1 })
     const before = rel.faultCount()
+    // Killed once the bytes are held, however long a busy machine took to get there.
     const killed = await runAction(
       inputs,
       { NODE_EXTRA_CA_CERTS: ws.emu.caCertPath },
-      { timeoutMs: 2500 }
+      { cancelWhen: () => rel.faultCount() > before }
     )
     expect(killed.exitCode).not.toBe(0)
     expect(ws.emu.state.listArtifacts(runId)).toHaveLength(1)

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { InputError } from '../../src/errors.js'
 import { parseKeyValues, readConfig } from '../../src/inputs.js'
+import { workflowCommands } from '../setup/workflow-commands.js'
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gate-inputs-'))
 const modelFile = path.join(dir, 'model.pkl')
@@ -222,6 +223,14 @@ describe('readConfig', () => {
       'azure-credentials': '{"clientSecret":"hunter2-secret","clientId":"c"}'
     })
     expect(error.message).not.toContain('hunter2-secret')
+  })
+
+  test('the credentials and the client secret in them are masked before any check', () => {
+    inputError({ 'azure-credentials': '{"clientSecret":"hunter2-secret","clientId":"c"}' })
+    expect(workflowCommands()).toEqual([
+      '::add-mask::{"clientSecret":"hunter2-secret","clientId":"c"}',
+      '::add-mask::hunter2-secret'
+    ])
   })
 })
 
