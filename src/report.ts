@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { Big } from 'big.js'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { Outputs } from './inputs.js'
+import { Outputs } from './names.js'
 import type { Outcome } from './outcome.js'
 
 /** Step outputs: every one always set (empty when not applicable), plus `result` with all. */

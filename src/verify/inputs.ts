@@ -1,7 +1,6 @@
 import { InputError } from '../errors.js'
+import { Inputs, VerifyInputs } from '../names.js'
 import {
-  Inputs,
-  VerifyInputs,
   optional,
   parseCredentials,
   required,

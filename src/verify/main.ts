@@ -4,7 +4,7 @@ import { explainAccess } from '../azureml/http.js'
 import { getVersion } from '../azureml/models.js'
 import { Workspace, workspaceIdOf } from '../azureml/workspace.js'
 import { UserError, maskTokens, messageOf } from '../errors.js'
-import { VerifyOutputs } from '../inputs.js'
+import { VerifyOutputs } from '../names.js'
 import { readVerifyConfig, type VerifyConfig } from './inputs.js'
 
 /** What a deploy job requires of a version before it deploys it. */
