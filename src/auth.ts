@@ -7,7 +7,8 @@ import {
 } from '@azure/identity'
 import type { AccessToken, GetTokenOptions } from '@azure/core-auth'
 import type { AuthConfig, Config } from './inputs.js'
-import { UserError } from './errors.js'
+import { Workspace } from './azureml/workspace.js'
+import { UserError, maskTokens } from './errors.js'
 import { RETRY_LIMITS, retrying } from './retry.js'
 
 /**
@@ -134,3 +135,22 @@ export function explainUnreachableAuthority(
 
 /** Refresh this long before expiry, as the SDK's own token refresher does. */
 const REFRESH_MARGIN_MS = 5 * 60_000
+
+/** What names a workspace and how to sign in to it: the gate's config and verify's alike. */
+export type WorkspaceTarget = Pick<
+  Config,
+  'subscriptionId' | 'resourceGroup' | 'workspaceName' | 'auth' | 'cloud'
+>
+
+/** Signs in and connects to the workspace, with every token masked in the log as it is issued. */
+export function openWorkspace(target: WorkspaceTarget): Promise<Workspace> {
+  return Workspace.connect(
+    {
+      subscriptionId: target.subscriptionId,
+      resourceGroup: target.resourceGroup,
+      workspaceName: target.workspaceName,
+      armEndpoint: target.cloud.armEndpoint
+    },
+    maskTokens(createCredential(target.auth, target.cloud))
+  )
+}

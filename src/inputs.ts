@@ -73,17 +73,7 @@ const RUN_ID = /^[a-zA-Z0-9][a-zA-Z0-9\-_.:]{0,254}$/
  * the step with one line naming the input, and nothing is written.
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const credentials = parseCredentials(optional(Inputs.AzureCredentials))
-  const auth = resolveAuth(credentials)
-
-  const subscriptionId =
-    optional(Inputs.SubscriptionId) ?? credentials?.subscriptionId ?? env.AZURE_SUBSCRIPTION_ID
-  if (!subscriptionId) {
-    throw new InputError(
-      Inputs.SubscriptionId,
-      'required; set it, or include subscriptionId in azure-credentials, or set AZURE_SUBSCRIPTION_ID'
-    )
-  }
+  const { auth, subscriptionId } = readSignIn(env)
 
   const modelName = required(Inputs.ModelName)
   if (!MODEL_NAME.test(modelName)) {
@@ -161,6 +151,21 @@ export async function withMlflowFlavors(config: Readonly<Config>): Promise<Reado
   if (!config.mlmodel) return config
   const flavors = await readMlflowFlavors(Inputs.ModelPath, config.mlmodel)
   return Object.freeze({ ...config, flavors })
+}
+
+/** How to sign in, and to which subscription: the gate's and verify's first inputs alike. */
+export function readSignIn(env: NodeJS.ProcessEnv): { auth: AuthConfig; subscriptionId: string } {
+  const credentials = parseCredentials(optional(Inputs.AzureCredentials))
+  const auth = resolveAuth(credentials)
+  const subscriptionId =
+    optional(Inputs.SubscriptionId) ?? credentials?.subscriptionId ?? env.AZURE_SUBSCRIPTION_ID
+  if (!subscriptionId) {
+    throw new InputError(
+      Inputs.SubscriptionId,
+      'required; set it, or include subscriptionId in azure-credentials, or set AZURE_SUBSCRIPTION_ID'
+    )
+  }
+  return { auth, subscriptionId }
 }
 
 export function optional(name: string): string | undefined {

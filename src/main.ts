@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { createCredential } from './auth.js'
+import { openWorkspace } from './auth.js'
 import { artifactUriOf, findUpload, uploadToRun } from './azureml/artifacts.js'
 import { explainAccess, type Caller } from './azureml/http.js'
 import {
@@ -17,7 +17,7 @@ import {
 import { getPipelineRun, waitForCompletion, type RunInfo } from './azureml/runs.js'
 import { Workspace, workspaceIdOf } from './azureml/workspace.js'
 import { decide, type Decision, type Reason } from './decision.js'
-import { UserError, maskTokens, messageOf, shorten } from './errors.js'
+import { UserError, messageOf, shorten } from './errors.js'
 import { readGuardrailValues } from './guardrails.js'
 import { readConfig, withMlflowFlavors, type Config } from './inputs.js'
 import { provenanceProperties, readGitHubRun } from './provenance.js'
@@ -77,15 +77,7 @@ async function report(config: Config, outcome: Outcome): Promise<void> {
 }
 
 async function gate(config: Config): Promise<Outcome> {
-  const ws = await Workspace.connect(
-    {
-      subscriptionId: config.subscriptionId,
-      resourceGroup: config.resourceGroup,
-      workspaceName: config.workspaceName,
-      armEndpoint: config.cloud.armEndpoint
-    },
-    maskTokens(createCredential(config.auth, config.cloud))
-  )
+  const ws = await openWorkspace(config)
   const { run, registry } = await core.group('Read the run and the registered model', () =>
     readRunAndRegistry(ws, config)
   )

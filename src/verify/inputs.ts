@@ -1,13 +1,6 @@
 import { InputError } from '../errors.js'
 import { Inputs, VerifyInputs } from '../names.js'
-import {
-  optional,
-  parseCredentials,
-  required,
-  resolveAuth,
-  resolveCloud,
-  type Config
-} from '../inputs.js'
+import { optional, readSignIn, required, resolveCloud, type Config } from '../inputs.js'
 import { readGitHubRun } from '../provenance.js'
 
 /** The reasons for which the gate registers a version. */
@@ -30,16 +23,7 @@ const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/
 
 /** The verify action's inputs, checked before anything touches Azure. */
 export function readVerifyConfig(env: NodeJS.ProcessEnv = process.env): Readonly<VerifyConfig> {
-  const credentials = parseCredentials(optional(Inputs.AzureCredentials))
-  const auth = resolveAuth(credentials)
-  const subscriptionId =
-    optional(Inputs.SubscriptionId) ?? credentials?.subscriptionId ?? env.AZURE_SUBSCRIPTION_ID
-  if (!subscriptionId) {
-    throw new InputError(
-      Inputs.SubscriptionId,
-      'required; set it, or include subscriptionId in azure-credentials, or set AZURE_SUBSCRIPTION_ID'
-    )
-  }
+  const { auth, subscriptionId } = readSignIn(env)
   return Object.freeze({
     subscriptionId,
     resourceGroup: required(Inputs.ResourceGroup),

@@ -1,9 +1,9 @@
 import * as core from '@actions/core'
-import { createCredential } from '../auth.js'
+import { openWorkspace } from '../auth.js'
 import { explainAccess } from '../azureml/http.js'
 import { getVersion } from '../azureml/models.js'
-import { Workspace, workspaceIdOf } from '../azureml/workspace.js'
-import { UserError, maskTokens, messageOf } from '../errors.js'
+import { workspaceIdOf } from '../azureml/workspace.js'
+import { UserError, messageOf } from '../errors.js'
 import { VerifyOutputs } from '../names.js'
 import { readVerifyConfig, type VerifyConfig } from './inputs.js'
 
@@ -95,15 +95,7 @@ export async function run(): Promise<void> {
 }
 
 async function readProperties(config: VerifyConfig): Promise<Record<string, string>> {
-  const ws = await Workspace.connect(
-    {
-      subscriptionId: config.subscriptionId,
-      resourceGroup: config.resourceGroup,
-      workspaceName: config.workspaceName,
-      armEndpoint: config.cloud.armEndpoint
-    },
-    maskTokens(createCredential(config.auth, config.cloud))
-  )
+  const ws = await openWorkspace(config)
   const found = await getVersion(ws, config.modelName, config.version, '')
   if (!found) {
     throw new UserError(
