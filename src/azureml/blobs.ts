@@ -177,7 +177,13 @@ export async function blobContent(sasUrl: string): Promise<BlobContent | undefin
 export async function blobText(sasUrl: string): Promise<string | undefined> {
   const client = await blockBlob(sasUrl)
   try {
-    const data = await retrying(() => client.downloadToBuffer())
+    // download(), not downloadToBuffer(): one GET, without a HEAD for the size first.
+    const data = await retrying(async () => {
+      const response = await client.download()
+      const chunks: Buffer[] = []
+      for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk))
+      return Buffer.concat(chunks)
+    })
     return data.length > 0 ? data.toString('utf8') : undefined
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) return undefined
