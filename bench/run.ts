@@ -417,11 +417,13 @@ while the ARM SDK loads, and once for every client (one scope); the workspace is
 names the data-plane host; the champion is the first page of the newest versions, and the next
 version number comes from the model container, both started with the job.
 
-A score on the training step needs the step listing, which is a run-history call: its host is
-named by the workspace read, so the listing cannot leave before the third wave, and the score
-must be validated before anything is written. The listing therefore starts the moment the
-host is known; whether it overlaps the artifact creation or adds a wave is what the step
-fallback row measures. A re-run answers from the versions already listed with the champion
+A score on the training step needs the step listing, a run-history call whose host only the
+workspace read names (\`mlFlowTrackingUri\`), so it cannot leave before the fourth wave, and
+nothing may be written (the artifact creation) before the score it returns is validated:
+Entra metadata → token → {workspace, job, …} → step listing → artifact metadata → blob PUT →
+version PUT is 7, and the step fallback's target of 6 is not met by this design. Reaching 6
+would need the data-plane host without the workspace read, or a write before validation;
+neither is taken. A re-run answers from the versions already listed with the champion
 (when that listing held every version), so it reads no version list again. An MLflow score
 adds runs/get (pipeline) and runs/search (its steps) after the workspace read.
 
