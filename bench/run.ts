@@ -24,6 +24,7 @@ import { startEmulator, type Emulator } from '../emulator/index.js'
 import { ACTION_NODE } from '../scripts/action-runner.js'
 import { findChromium } from '../scripts/summary-page.js'
 import { cpuSnapshot, describeWaves, stats, type CpuSnapshot } from './measure.js'
+import { FOLDER_CONCURRENCY, folderUploads, makeFolder, type FolderResult } from './folder.js'
 import {
   FLOWS,
   MiB,
@@ -54,8 +55,20 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
 const quick = process.argv.includes('--quick')
 const LATENCY_MS = 100
 const plan = quick
-  ? { repeats: 2, bigSize: 64 * MiB, smallSize: 16 * MiB, uploads: 1, memory: 1 }
-  : { repeats: 7, bigSize: 1024 * MiB, smallSize: 100 * MiB, uploads: 3, memory: 3 }
+  ? { repeats: 2, bigSize: 64 * MiB, smallSize: 16 * MiB, uploads: 1, memory: 1, files: 200 }
+  : { repeats: 7, bigSize: 1024 * MiB, smallSize: 100 * MiB, uploads: 3, memory: 3, files: 2000 }
+/** Latencies the folder is uploaded at, and its rounds at each */
+const FOLDER_LATENCIES = [0, 40]
+const FOLDER_ROUNDS = 1
+/** Round-trip targets: a bound of its own, or relative to another flow's measured count. */
+const TRIP_TARGETS: Record<string, { max: number } | { over: string; by: number }> = {
+  'first registration': { max: 6 },
+  'step fallback (step tag)': { max: 6 },
+  're-run': { max: 6 },
+  'pipeline MLflow metric': { over: 'first registration', by: 1 },
+  'step MLflow metric': { over: 'step fallback (step tag)', by: 2 }
+}
+
 const MEMORY_LIMIT_MIB = 200
 /** `import … from "./chunk.js"` and `import "./chunk.js"` in a minified chunk */
 const STATIC_IMPORT = /(?:\bfrom|\bimport)\s*"\.\/([^"]+)"/g
@@ -117,8 +130,19 @@ try {
   const smallPeaks = await peakMemory(bench, small, plan.memory)
   rmSync(small)
 
+  const folder = makeFolder(bench, plan.files)
+  log(
+    `model folder: ${plan.files} files (${(folder.bytes / MiB).toFixed(0)} MiB), plain upload, first upload and re-run at L=${FOLDER_LATENCIES.join(' and ')} ms`
+  )
+  const folders: FolderResult[] = []
+  for (const latency of FOLDER_LATENCIES) {
+    folders.push(await folderUploads(bench, folder.dir, latency, FOLDER_ROUNDS))
+    log(`  L=${latency} ms done`)
+  }
+  rmSync(folder.dir, { recursive: true, force: true })
+
   othersCpuS = othersCpu(cpuAtStart, cpuSnapshot())
-  const rows = buildRows(trips, uploads, smallPeaks)
+  const rows = buildRows(trips, uploads, smallPeaks, folders)
   console.log(`\n${consoleTable(rows)}\n`)
   for (const trip of trips) console.log(`${trip.flow}: ${describeWaves(trip.waves)}`)
   const failed = rows.filter(row => passes(row) === false)
@@ -134,7 +158,7 @@ try {
       log('no Chromium found (set CHROMIUM_PATH): docs/bench.png not redrawn')
     }
     const file = path.join(root, 'BENCHMARKS.md')
-    const text = markdown(rows, trips, uploads, smallPeaks)
+    const text = markdown(rows, trips, uploads, smallPeaks, folders)
     const options = (await prettier.resolveConfig(file)) ?? {}
     writeFileSync(file, await prettier.format(text, { ...options, filepath: file }))
     log('wrote BENCHMARKS.md')
@@ -161,22 +185,30 @@ process.exit(exitCode)
 function buildRows(
   trips: RoundTripResult[],
   uploads: ThroughputResult[],
-  smallPeaks: number[]
+  smallPeaks: number[],
+  folders: FolderResult[]
 ): Row[] {
   const rows: Row[] = []
-  for (const [i, trip] of trips.entries()) {
+  const counts = new Map<string, number>()
+  for (const trip of trips) {
+    counts.set(trip.flow, (stats(trip.wallL).median - stats(trip.wall0).median) / LATENCY_MS)
+  }
+  for (const trip of trips) {
     const w0 = stats(trip.wall0)
     const wL = stats(trip.wallL)
     const pairs = trip.wallL.map((w, k) => (w - trip.wall0[k]) / LATENCY_MS)
-    const count = (wL.median - w0.median) / LATENCY_MS
+    const count = counts.get(trip.flow)!
+    const target = TRIP_TARGETS[trip.flow]
+    const relative = target && 'over' in target
+    const base = relative ? counts.get(target.over)! : 0
     rows.push({
-      target: i === 0 ? '1. Round trips' : '1. Round trips',
-      what: trip.flow,
+      target: '1. Round trips',
+      what: relative ? `${trip.flow} − ${target.over}` : trip.flow,
       value: { ...stats(pairs), median: count },
       unit: '×L',
-      baseline: `wall ${w0.median.toFixed(0)} ms at L=0, ${wL.median.toFixed(0)} ms at L=${LATENCY_MS}`,
-      ratio: count,
-      limit: i === 0 ? { op: '≤', value: 7 } : undefined
+      baseline: `wall ${w0.median.toFixed(0)} ms at L=0, ${wL.median.toFixed(0)} ms at L=${LATENCY_MS}${relative ? `; ${target.over} ${base.toFixed(1)}` : ''}`,
+      ratio: count - base,
+      limit: target ? { op: '≤', value: 'max' in target ? target.max : target.by } : undefined
     })
   }
   const action = uploads[0]
@@ -190,7 +222,7 @@ function buildRows(
     unit: 'MiB/s',
     baseline: `${best.s.median.toFixed(0)} MiB/s (${best.name})`,
     ratio: actionSpeed.median / best.s.median,
-    limit: { op: '≥', value: 0.9 }
+    limit: { op: '≥', value: 0.95 }
   })
   const bigPeak = stats(action.peakRssKiB.map(k => k / 1024))
   const smallPeak = stats(smallPeaks.map(k => k / 1024))
@@ -222,6 +254,42 @@ function buildRows(
     baseline: `node -e 0: ${bare.median.toFixed(0)} ms`,
     ratio: startup.median / bare.median,
     limit: { op: '≤', value: 3 }
+  })
+  rows.push(...folderRows(folders))
+  return rows
+}
+
+function folderRows(folders: FolderResult[]): Row[] {
+  const rows: Row[] = []
+  const seconds = (ms: number[]) => stats(ms.map(m => m / 1000))
+  for (const f of folders) {
+    const plain = seconds(f.plainMs)
+    for (const [what, ms] of [
+      ['first upload', f.firstMs],
+      ['re-run', f.rerunMs]
+    ] as const) {
+      const s = seconds(ms)
+      rows.push({
+        target: '5. Model folder',
+        what: `${plan.files} files, ${what} vs plain, L=${f.latencyMs} ms`,
+        value: s,
+        unit: 's',
+        baseline: `${plain.median.toFixed(1)} s (@azure/storage-blob, ${FOLDER_CONCURRENCY} at once)`,
+        ratio: s.median / plain.median,
+        limit: { op: '≤', value: 2 }
+      })
+    }
+  }
+  const last = folders[folders.length - 1]
+  const perBatch = last.rerunRequests / (plan.files / 50)
+  rows.push({
+    target: '5. Model folder',
+    what: 're-run requests per 50 files',
+    value: { median: last.rerunRequests, min: last.rerunRequests, max: last.rerunRequests, n: 1 },
+    unit: 'requests',
+    baseline: `first upload ${last.firstRequests} requests (run history and blob)`,
+    ratio: Math.max(perBatch, last.rerunRequests > last.firstRequests ? Infinity : 0),
+    limit: { op: '≤', value: 1 }
   })
   return rows
 }
@@ -316,7 +384,8 @@ function markdown(
   rows: Row[],
   trips: RoundTripResult[],
   uploads: ThroughputResult[],
-  smallPeaks: number[]
+  smallPeaks: number[],
+  folders: FolderResult[]
 ): string {
   const built = bundle()
   const uploadRows = uploads.map(u => {
@@ -361,6 +430,16 @@ while the ARM SDK loads, and once for every client (one scope); the workspace is
 names the data-plane host; the champion is the first page of the newest versions, and the next
 version number comes from the model container, both started with the job.
 
+A score on the training step needs the step listing, a run-history call whose host only the
+workspace read names (\`mlFlowTrackingUri\`), so it cannot leave before the fourth wave, and
+nothing may be written (the artifact creation) before the score it returns is validated:
+Entra metadata → token → {workspace, job, …} → step listing → artifact metadata → blob PUT →
+version PUT is 7, and the step fallback's target of 6 is not met by this design. Reaching 6
+would need the data-plane host without the workspace read, or a write before validation;
+neither is taken. A re-run answers from the versions already listed with the champion
+(when that listing held every version), so it reads no version list again. An MLflow score
+adds runs/get (pipeline) and runs/search (its steps) after the workspace read.
+
 ## 2. Upload throughput
 
 One ${plan.bigSize / MiB} MiB file of random bytes, generated for this run, uploaded ${plan.uploads} times by each
@@ -403,6 +482,36 @@ ${built.lazy.map(c => `\`${c.file}\` ${kib(c.bytes)} (${c.holds})`).join(', ')}.
 The baseline \`node -e 0\` gets the action's environment, \`NODE_EXTRA_CA_CERTS\` (the emulator's
 CA) included: Node reads that file at start, before any code runs, and the action cannot run
 against the emulator without it.
+
+## 5. Model folder
+
+${plan.files} files of 1–64 KiB of random bytes (${FOLDER_ROUNDS} round at each latency), in three levels of directories, uploaded
+by a plain \`@azure/storage-blob\` script (\`bench/plain-folder.ts\`: one \`uploadFile\` per file,
+${FOLDER_CONCURRENCY} at once, timed in its process) and by the action (a first registration, then the same step
+again), through the emulator's blob proxy to Azurite, at L = ${FOLDER_LATENCIES.join(' and ')} ms. The action's
+upload is read from the request log: from its first artifact request to its registration
+request (first upload: run history creates the artifacts 50 paths a call, one call ahead of
+the files, ${FOLDER_CONCURRENCY} files in flight; then the folder's manifest), or to its exit (re-run: it reads the
+manifest, one artifact, and compares it with the local files' sizes and MD5s).
+
+${markdownTable(
+  [
+    'Latency',
+    'Plain (s)',
+    'First upload (s)',
+    'Re-run (s)',
+    'Requests: first upload',
+    'Requests: re-run'
+  ],
+  folders.map(f => [
+    `${f.latencyMs} ms`,
+    (stats(f.plainMs).median / 1000).toFixed(1),
+    (stats(f.firstMs).median / 1000).toFixed(1),
+    (stats(f.rerunMs).median / 1000).toFixed(1),
+    String(f.firstRequests),
+    String(f.rerunRequests)
+  ])
+)}
 `
 }
 

@@ -30,7 +30,7 @@ export interface Bench {
 }
 
 let counter = 0
-const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`
+export const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`
 
 /** Writes `size` random bytes (incompressible, so nothing on the way can shortcut them). */
 export async function makeModel(bench: Bench, name: string, size: number): Promise<string> {
@@ -51,7 +51,7 @@ function inputs(
   return emulatorInputs(bench.emu, overrides)
 }
 
-function addRun(
+export function addRun(
   bench: Bench,
   tags: Record<string, string>,
   children: { name: string; tags: Record<string, string> }[] = []
@@ -80,7 +80,7 @@ export interface FlowRun {
   log: LogEntry[]
 }
 
-async function gate(
+export async function gate(
   bench: Bench,
   overrides: Record<string, string>,
   latencyMs = 0
@@ -111,7 +111,7 @@ export interface Flow {
 }
 
 const small = (bench: Bench) => makeModel(bench, `${unique('model')}.pkl`, 64 * 1024)
-const scored = { accuracy: '0.9500', best_model: 'RandomForest' }
+export const scored = { accuracy: '0.9500', best_model: 'RandomForest' }
 
 export const FLOWS: Flow[] = [
   {
@@ -149,7 +149,7 @@ export const FLOWS: Flow[] = [
     }
   },
   {
-    name: 'step fallback (children)',
+    name: 'step fallback (step tag)',
     expect: { registered: 'true', reason: 'first' },
     async run(bench, latencyMs) {
       const runId = addRun(bench, {}, [
@@ -157,6 +157,38 @@ export const FLOWS: Flow[] = [
         { name: 'train_step', tags: scored },
         { name: 'eval_step', tags: {} }
       ])
+      const model = await small(bench)
+      return gate(
+        bench,
+        { 'run-id': runId, 'model-name': unique('m'), 'model-path': model },
+        latencyMs
+      )
+    }
+  },
+  {
+    name: 'pipeline MLflow metric',
+    expect: { registered: 'true', reason: 'first' },
+    async run(bench, latencyMs) {
+      const runId = addRun(bench, { best_model: 'RandomForest' })
+      bench.emu.state.logMetric(runId, { key: 'accuracy', value: 0.95 })
+      const model = await small(bench)
+      return gate(
+        bench,
+        { 'run-id': runId, 'model-name': unique('m'), 'model-path': model },
+        latencyMs
+      )
+    }
+  },
+  {
+    name: 'step MLflow metric',
+    expect: { registered: 'true', reason: 'first' },
+    async run(bench, latencyMs) {
+      const runId = addRun(bench, {}, [
+        { name: 'prep_step', tags: {} },
+        { name: 'train_step', tags: { best_model: 'RandomForest' } },
+        { name: 'eval_step', tags: {} }
+      ])
+      bench.emu.state.logMetric(`${runId}_step1`, { key: 'accuracy', value: 0.95 })
       const model = await small(bench)
       return gate(
         bench,
@@ -245,7 +277,7 @@ function check(flow: Flow, run: ChildRun): void {
 }
 
 /** A write SAS for a throwaway blob, at the endpoint the action is handed. */
-function baselineSas(bench: Bench): string {
+export function baselineSas(bench: Bench): string {
   const blobName = `ExperimentRun/dcid.bench-baseline/${unique('upload')}.bin`
   const sas = generateBlobSASQueryParameters(
     {
@@ -264,7 +296,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 const exec = promisify(execFile)
 
 /** Runs a child to completion, asynchronously (the emulator in this process keeps serving). */
-function child(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+export function child(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
     const proc = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''

@@ -3,6 +3,7 @@ import { openWorkspace } from './auth.js'
 import { artifactUriOf, findUpload, uploadToRun } from './azureml/artifacts.js'
 import { explainAccess, type Caller } from './azureml/http.js'
 import {
+  championBefore,
   findChampion,
   findVersionHolding,
   getVersion,
@@ -241,17 +242,20 @@ async function previousRegistration(
   )
   if (!existing) return undefined
   // Report the champion it was compared against then, as the first run did.
+  const known = championBefore(lookup, existing, config.compareTo)
   const then =
     lookup.champion && registeredBefore(lookup.champion, existing)
       ? lookup
-      : await findChampion(
-          ws,
-          modelName,
-          metric,
-          config.compareTo,
-          config.rule.higherIsBetter,
-          existing
-        ).then(found => withJobScores(ws, found, { ...config, ...config.rule }))
+      : known
+        ? { champion: known.champion }
+        : await findChampion(
+            ws,
+            modelName,
+            metric,
+            config.compareTo,
+            config.rule.higherIsBetter,
+            existing
+          ).then(found => withJobScores(ws, found, { ...config, ...config.rule }))
   const decision: Decision = {
     ...decide(candidate.value, then.champion, config.rule, config.force, candidate.guardrails),
     register: false,

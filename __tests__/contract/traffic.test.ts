@@ -59,9 +59,13 @@ describe('traffic conforms to contracts/', () => {
     })
     expect(run.error).toBeUndefined()
     const calls = log.filter(e => e.route === 'history.artifacts.metadata')
+    // The folder's files 50 at a time, then its manifest once every file has landed.
     expect(calls.map(e => (e.requestBody as { paths: unknown[] }).paths.length)).toEqual([
-      50, 50, 20
+      50, 50, 20, 1
     ])
+    expect((calls[3].requestBody as { paths: { path: string }[] }).paths[0].path).toMatch(
+      /\.gate-manifest\.json$/
+    )
     expect(logViolations(log)).toEqual([])
   })
 

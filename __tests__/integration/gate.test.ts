@@ -526,6 +526,47 @@ describe('the gate against the workspace emulator', () => {
     expect((await ws.emu.readArtifact(run, 'outputs/mlflow/MLmodel')).toString()).toBe(mlmodel)
   })
 
+  test('a folder re-run reads one manifest, not every file; other bytes are named', async () => {
+    const model = ws.unique('manyfiles')
+    const run = ws.addRun({ tags: { best_model: 'MLP', accuracy: '0.9' } })
+    const files: Record<string, string> = {}
+    for (let i = 0; i < 120; i++) files[`layer${i % 4}/part-${i}.bin`] = `weights ${i}`
+    const inputs = ws.inputs({
+      'run-id': run,
+      'model-name': model,
+      'model-path': ws.model(files),
+      'artifact-path': 'model'
+    })
+    const first = await ws.gate(inputs)
+    expect(first.outputs).toMatchObject({ registered: 'true' })
+    // Beside the folder, so that the registered folder holds the model's files only.
+    const manifest = JSON.parse(
+      (await ws.emu.readArtifact(run, 'model.gate-manifest.json')).toString()
+    )
+    expect(Object.keys(manifest.files)).toHaveLength(120)
+
+    const mark = ws.emu.requestLog.length
+    const again = await ws.gate(inputs)
+    expect(again.outputs).toMatchObject({ registered: 'true', reason: 'already-registered' })
+    const storage = ws.emu.requestLog
+      .slice(mark)
+      .filter(e => e.route.startsWith('history.artifacts') || e.route.startsWith('blob.'))
+    // The manifest's content information and its bytes: 2 requests for 120 files.
+    expect(storage.map(e => e.route)).toEqual(['history.artifacts.contentinfo', 'blob.read'])
+
+    const changed = ws.gate(
+      ws.inputs({
+        'run-id': run,
+        'model-name': model,
+        'model-path': ws.model({ ...files, 'layer1/part-5.bin': 'weights X' }),
+        'artifact-path': 'model'
+      })
+    )
+    expect((await changed).error).toMatch(
+      /Artifact model\/layer1\/part-5\.bin already exists in run .* with different content/
+    )
+  })
+
   test('dry-run writes nothing', async () => {
     const model = ws.unique('dry')
     const run = ws.addRun({ tags: { best_model: 'RF', accuracy: '0.9' } })

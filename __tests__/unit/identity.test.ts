@@ -1,5 +1,12 @@
 import { siblingPath } from '../../src/azureml/artifacts.js'
-import { holdsRunModel, type VersionInfo } from '../../src/azureml/models.js'
+import Big from 'big.js'
+import {
+  championBefore,
+  holdsRunModel,
+  type ChampionLookup,
+  type ScoredVersion,
+  type VersionInfo
+} from '../../src/azureml/models.js'
 
 describe('siblingPath: where an interrupted upload moves to', () => {
   test.each([
@@ -70,5 +77,44 @@ describe('holdsRunModel: is this version our run model?', () => {
         ours
       )
     ).toBe(false)
+  })
+})
+
+describe('championBefore: the champion a re-run reports, from the versions already listed', () => {
+  const scored = (version: string, createdAt: string): ScoredVersion => ({
+    version,
+    id: `v${version}`,
+    createdAt,
+    value: new Big('0.9'),
+    rawValue: '0.9'
+  })
+  const v1 = scored('1', '2026-01-01T00:00:00.000Z')
+  const v2 = scored('2', '2026-01-02T00:00:00.000Z')
+  const v3 = scored('3', '2026-01-03T00:00:00.000Z')
+  const lookup = (versions: ScoredVersion[]): ChampionLookup => ({
+    champion: versions[0],
+    history: versions,
+    skipped: [],
+    listed: versions
+  })
+  const latest = { kind: 'latest' } as const
+
+  test('the newest scored version registered before the one that holds the model', () => {
+    expect(championBefore(lookup([v3, v2, v1]), v2, latest)).toEqual({ champion: v1 })
+  })
+
+  test('none before it: it was the first', () => {
+    expect(championBefore(lookup([v1]), v1, latest)).toEqual({ champion: undefined })
+  })
+
+  test('cannot tell: a full page (more may follow), another compare-to, or the version unlisted', () => {
+    const many = Array.from({ length: 20 }, (_, i) =>
+      scored(String(20 - i), `2026-01-${String(20 - i).padStart(2, '0')}T00:00:00.000Z`)
+    )
+    expect(championBefore(lookup(many), many[19], latest)).toBeUndefined()
+    expect(championBefore(lookup([v2, v1]), v2, { kind: 'best' })).toBeUndefined()
+    expect(championBefore(lookup([v2, v1]), v3, latest)).toBeUndefined()
+    const jobScored = { ...v1, note: 'score read from job j' }
+    expect(championBefore(lookup([v2, jobScored]), v2, latest)).toBeUndefined()
   })
 })

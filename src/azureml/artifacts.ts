@@ -1,6 +1,20 @@
 import { AzureCallError, UserError } from '../errors.js'
 import type { ModelFiles } from '../modelfiles.js'
-import { blobContent, fileMd5, uploadFile } from './blobs.js'
+import {
+  blobContent,
+  blobText,
+  fileMd5,
+  uploadBytes,
+  uploadFile,
+  type BlobContent
+} from './blobs.js'
+import {
+  buildManifest,
+  firstDifference,
+  manifestPath,
+  parseManifest,
+  type Manifest
+} from './manifest.js'
 import { callError } from './http.js'
 import type { RunInfo } from './runs.js'
 import type { Workspace } from './workspace.js'
@@ -38,7 +52,8 @@ interface BatchMetadata {
 
 /** Paths per metadata call: the batch size of the official clients. */
 export const PATHS_PER_CALL = 50
-const FILE_CONCURRENCY = 4
+/** Files in flight: small files cost a round trip each, so latency, not bandwidth, bounds them. */
+const FILE_CONCURRENCY = 16
 /** Sibling paths tried after interrupted uploads, before asking for another artifact-path. */
 const MAX_SIBLINGS = 20
 
@@ -95,40 +110,80 @@ async function uploadAt(
   model: ModelFiles,
   artifactPath: string
 ): Promise<{ reused: number } | { empty: string }> {
+  const folder = model.kind === 'folder'
+  const manifest = folder ? await readManifest(ws, runUrl, run, artifactPath) : undefined
+  if (manifest) {
+    const difference = firstDifference(manifest, model.files, await localMd5s(model.files))
+    if (difference === undefined) return { reused: model.files.length }
+    throw differentContent(`${artifactPath}/${difference}`, run, artifactPath, model)
+  }
+  const outcome = await uploadFiles(ws, runUrl, run, model, artifactPath)
+  if (folder && 'md5s' in outcome) {
+    const missing = model.files.filter(file => !outcome.md5s.has(file.relativePath))
+    for (const [path, md5] of await localMd5s(missing)) outcome.md5s.set(path, md5)
+    await writeManifest(ws, runUrl, run, artifactPath, buildManifest(model.files, outcome.md5s))
+  }
+  return 'md5s' in outcome ? { reused: outcome.reused } : outcome
+}
+
+/**
+ * Creates the artifacts 50 paths at a time, the next batch while the files of the one before
+ * upload, and keeps FILE_CONCURRENCY files in flight across batch boundaries. Existing paths
+ * are checked file by file (an interrupted upload left them, or this run's upload did).
+ */
+async function uploadFiles(
+  ws: Workspace,
+  runUrl: string,
+  run: RunInfo,
+  model: ModelFiles,
+  artifactPath: string
+): Promise<{ reused: number; md5s: Map<string, string> } | { empty: string }> {
   const targets: Target[] = model.files.map(file => ({
     file,
     path: pathInRun(artifactPath, file)
   }))
-  let reused = 0
+  const batches: Target[][] = []
   for (let start = 0; start < targets.length; start += PATHS_PER_CALL) {
-    const batch = targets.slice(start, start + PATHS_PER_CALL)
-    const created = await createArtifacts(ws, runUrl, run, batch)
-    const existing = batch.filter(target => !created.has(target.path))
-    const states = await mapLimit(existing, FILE_CONCURRENCY, target =>
-      existingContent(ws, runUrl, run.id, target)
-    )
-    const empty = existing.find((_, i) => states[i] === 'empty')
-    if (empty) return { empty: empty.path }
-    const different = existing.find((_, i) => states[i] === 'different')
-    if (different) {
-      throw new UserError(
-        `Artifact ${different.path} already exists in run ${run.id} with different content; set artifact-path to another path (e.g. ${siblingPath(artifactPath, 1, model.kind)}).`
-      )
-    }
-    reused += existing.length
-    const fresh = batch.filter(target => created.has(target.path))
-    await mapLimit(fresh, FILE_CONCURRENCY, ({ file, path }) =>
-      uploadFile(file.absolutePath, file.size, created.get(path)!).catch(error => {
-        const failure = callError(`Upload artifact ${path} to run ${run.id}`, error, {
-          viaSas: true
-        })
-        throw interrupted(failure, path, siblingPath(artifactPath, 1, model.kind))
-      })
-    )
+    batches.push(targets.slice(start, start + PATHS_PER_CALL))
   }
-  return { reused }
+  const limit = limiter(FILE_CONCURRENCY)
+  const md5s = new Map<string, string>()
+  const uploads: Promise<void>[][] = []
+  let reused = 0
+  let next: Promise<Map<string, string>> | undefined = createArtifacts(ws, runUrl, run, batches[0])
+  try {
+    for (const [i, batch] of batches.entries()) {
+      const created: Map<string, string> = await next!
+      next = i + 1 < batches.length ? createArtifacts(ws, runUrl, run, batches[i + 1]) : undefined
+      next?.catch(() => undefined) // awaited on the next turn, or abandoned with this one
+      const existing = batch.filter(target => !created.has(target.path))
+      const states = await Promise.all(
+        existing.map(target => limit(() => existingContent(ws, runUrl, run.id, target)))
+      )
+      const empty = existing.find((_, i) => states[i] === 'empty')
+      if (empty) return { empty: empty.path }
+      const different = existing.find((_, i) => states[i] === 'different')
+      if (different) throw differentContent(different.path, run, artifactPath, model)
+      reused += existing.length
+      const fresh = batch.filter(target => created.has(target.path))
+      const started = fresh.map(target =>
+        limit(() => uploadOne(run, target, created.get(target.path)!, artifactPath, model)).then(
+          content => void md5s.set(target.file.relativePath, content.md5)
+        )
+      )
+      // Handled here; a failure still rejects the Promise.all that awaits it.
+      for (const upload of started) upload.catch(() => undefined)
+      uploads.push(started)
+      // At most two batches of files queued: the listing stays one batch ahead, no further.
+      if (uploads.length >= 2) await Promise.all(uploads[uploads.length - 2])
+    }
+    await Promise.all(uploads.flat())
+  } finally {
+    // Nothing keeps writing after this returns or throws.
+    await Promise.allSettled(uploads.flat())
+  }
+  return { reused, md5s }
 }
-
 /**
  * Creates the batch's artifacts: the write SAS of each new one. A path that exists already
  * comes back under `errors` (an ErrorResponse); any other refusal is an error.
@@ -137,7 +192,7 @@ async function createArtifacts(
   ws: Workspace,
   runUrl: string,
   run: RunInfo,
-  batch: Target[]
+  batch: { path: string }[]
 ): Promise<Map<string, string>> {
   const { status, body } = await ws.dataPlane.send<BatchMetadata>(
     `Create artifacts in run ${run.id}`,
@@ -228,6 +283,94 @@ export async function findUpload(
   return undefined
 }
 
+function uploadOne(
+  run: RunInfo,
+  { file, path }: Target,
+  sasUrl: string,
+  artifactPath: string,
+  model: ModelFiles
+): Promise<BlobContent> {
+  return uploadFile(file.absolutePath, file.size, sasUrl).catch(error => {
+    const failure = callError(`Upload artifact ${path} to run ${run.id}`, error, { viaSas: true })
+    throw interrupted(failure, path, siblingPath(artifactPath, 1, model.kind))
+  })
+}
+
+function differentContent(
+  path: string,
+  run: RunInfo,
+  artifactPath: string,
+  model: ModelFiles
+): UserError {
+  return new UserError(
+    `Artifact ${path} already exists in run ${run.id} with different content; set artifact-path to another path (e.g. ${siblingPath(artifactPath, 1, model.kind)}).`
+  )
+}
+
+/**
+ * The manifest of a folder uploaded at `artifactPath`: undefined when there is none, or when
+ * it cannot be used (its own upload was cut off): then every file is checked on its own.
+ */
+async function readManifest(
+  ws: Workspace,
+  runUrl: string,
+  run: RunInfo,
+  artifactPath: string
+): Promise<Manifest | undefined> {
+  const path = manifestPath(artifactPath)
+  const info = await contentInformation(ws, runUrl, run.id, path)
+  const contentUri = info.status === 404 ? undefined : info.body?.contentUri
+  if (!contentUri) return undefined
+  const text = await blobText(contentUri).catch(error => {
+    throw callError(`Read artifact ${path} of run ${run.id}`, error, { viaSas: true })
+  })
+  return text === undefined ? undefined : parseManifest(text)
+}
+
+/**
+ * Written once every file has landed, so that it only ever describes a complete upload. A
+ * manifest path that exists already (an earlier write of it was cut off) stays as it is.
+ */
+async function writeManifest(
+  ws: Workspace,
+  runUrl: string,
+  run: RunInfo,
+  artifactPath: string,
+  manifest: Manifest
+): Promise<void> {
+  const path = manifestPath(artifactPath)
+  const created = await createArtifacts(ws, runUrl, run, [{ path }])
+  const sasUrl = created.get(path)
+  if (!sasUrl) return
+  await uploadBytes(Buffer.from(JSON.stringify(manifest)), sasUrl).catch(error => {
+    throw callError(`Upload artifact ${path} to run ${run.id}`, error, { viaSas: true })
+  })
+}
+
+/** Base64 MD5 of each local file, by relative path. */
+async function localMd5s(files: ModelFiles['files']): Promise<Map<string, string>> {
+  const limit = limiter(FILE_CONCURRENCY)
+  const md5s = await Promise.all(files.map(file => limit(() => fileMd5(file.absolutePath))))
+  return new Map(files.map((file, i) => [file.relativePath, md5s[i]]))
+}
+
+/** Runs at most `n` tasks at once, in the order they were handed over. */
+function limiter(n: number): <R>(task: () => Promise<R>) => Promise<R> {
+  let running = 0
+  const waiting: (() => void)[] = []
+  return async task => {
+    if (running >= n) await new Promise<void>(resolve => waiting.push(resolve))
+    else running++
+    try {
+      return await task()
+    } finally {
+      const wake = waiting.shift()
+      if (wake) wake()
+      else running--
+    }
+  }
+}
+
 /** Run history's URL of one run, under which its artifacts live. */
 async function runUrlOf(ws: Workspace, run: RunInfo): Promise<string> {
   const experiment = encodeURIComponent(run.experimentName)
@@ -250,21 +393,4 @@ function contentInformation(ws: Workspace, runUrl: string, runId: string, path: 
 /** A map entry of a service answer, never an inherited member. */
 function ownEntry<T>(map: Record<string, T> | null | undefined, key: string): T | undefined {
   return map && Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined
-}
-
-async function mapLimit<T, R>(
-  items: T[],
-  limit: number,
-  work: (item: T) => Promise<R>
-): Promise<R[]> {
-  const results: R[] = new Array(items.length)
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++
-      results[i] = await work(items[i])
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return results
 }

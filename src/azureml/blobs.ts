@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { open, type FileHandle } from 'node:fs/promises'
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises'
 import { Readable } from 'node:stream'
 import { Worker } from 'node:worker_threads'
 import type { BlockBlobClient } from '@azure/storage-blob'
@@ -33,15 +33,30 @@ export interface BlobContent {
   md5: string // base64, as Azure reports Content-MD5
 }
 
-async function blockBlob(sasUrl: string): Promise<BlockBlobClient> {
+let sharedPipeline: Promise<import('@azure/storage-blob').Pipeline> | undefined
+
+/**
+ * One pipeline for every blob: its HTTP client keeps connections alive, so a folder of small
+ * files reuses a few TLS sessions instead of opening one per file.
+ */
+function blobPipeline(): Promise<import('@azure/storage-blob').Pipeline> {
   // Loaded on first use: runs that upload nothing (dry-run) never pay for it.
-  const { AnonymousCredential, BlockBlobClient, newPipeline } = await import('@azure/storage-blob')
-  const pipeline = newPipeline(new AnonymousCredential(), {
-    userAgentOptions: { userAgentPrefix: USER_AGENT },
-    // One try here: every blob call is wrapped in retrying() (retry.ts), so attempts and waits
-    // stay within one budget instead of multiplying across two retry layers.
-    retryOptions: { maxTries: 1, tryTimeoutInMs: 120_000 }
-  })
+  sharedPipeline ??= import('@azure/storage-blob').then(({ AnonymousCredential, newPipeline }) =>
+    newPipeline(new AnonymousCredential(), {
+      userAgentOptions: { userAgentPrefix: USER_AGENT },
+      // One try here: every blob call is wrapped in retrying() (retry.ts), so attempts and waits
+      // stay within one budget instead of multiplying across two retry layers.
+      retryOptions: { maxTries: 1, tryTimeoutInMs: 120_000 }
+    })
+  )
+  return sharedPipeline
+}
+
+async function blockBlob(sasUrl: string): Promise<BlockBlobClient> {
+  const [{ BlockBlobClient }, pipeline] = await Promise.all([
+    import('@azure/storage-blob'),
+    blobPipeline()
+  ])
   return new BlockBlobClient(sasUrl, pipeline)
 }
 
@@ -158,8 +173,42 @@ export async function blobContent(sasUrl: string): Promise<BlobContent | undefin
   }
 }
 
+/** A small blob's bytes as text, or undefined when it holds nothing yet. */
+export async function blobText(sasUrl: string): Promise<string | undefined> {
+  const client = await blockBlob(sasUrl)
+  try {
+    // download(), not downloadToBuffer(): one GET, without a HEAD for the size first.
+    const data = await retrying(async () => {
+      const response = await client.download()
+      const chunks: Buffer[] = []
+      for await (const chunk of response.readableStreamBody ?? []) chunks.push(Buffer.from(chunk))
+      return Buffer.concat(chunks)
+    })
+    return data.length > 0 ? data.toString('utf8') : undefined
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return undefined
+    throw error
+  }
+}
+
+/** One Put Blob of bytes held in memory, with their MD5 recorded. */
+export async function uploadBytes(data: Buffer, sasUrl: string): Promise<void> {
+  const client = await blockBlob(sasUrl)
+  const md5 = createHash('md5').update(data).digest()
+  await retrying(() =>
+    client.upload(data, data.length, { blobHTTPHeaders: { blobContentMD5: md5 } })
+  )
+}
+
 /** MD5 of a local file, streamed. */
 export async function fileMd5(path: string): Promise<string> {
+  const { size } = await stat(path)
+  // A small file in one read: a stream costs more than the hashing.
+  if (size <= SINGLE_PUT_MAX) {
+    return createHash('md5')
+      .update(await readFile(path))
+      .digest('base64')
+  }
   const hash = createHash('md5')
   for await (const chunk of createReadStream(path, { highWaterMark: 4 * MiB })) hash.update(chunk)
   return hash.digest('base64')

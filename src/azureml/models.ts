@@ -266,6 +266,22 @@ export function holdsRunModel(version: VersionInfo, model: RunModel): boolean {
   return version.jobName === model.runId && trim(version.modelUri) === trim(model.modelUri)
 }
 
+/**
+ * The `latest` champion a version was compared against when it was registered, from the
+ * versions already listed, when they tell it: the listing ended within its first page (so it
+ * holds every version) and no version was scored from its job. Undefined: list again.
+ */
+export function championBefore(
+  lookup: ChampionLookup,
+  existing: VersionInfo,
+  compareTo: CompareTo
+): { champion?: ScoredVersion } | undefined {
+  if (compareTo.kind !== 'latest' || lookup.listed.length >= HISTORY_SIZE) return undefined
+  if (lookup.skipped.length > 0 || lookup.history.some(version => version.note)) return undefined
+  if (!lookup.listed.some(version => version.version === existing.version)) return undefined
+  return { champion: lookup.history.find(version => registeredBefore(version, existing)) }
+}
+
 /** A version of this model that already holds this run's model, newest first. */
 export async function findVersionHolding(
   ws: Workspace,
