@@ -144,3 +144,22 @@ export async function retrying<T>(
     }
   }
 }
+
+/**
+ * The waits of a poll that must end by `deadline`: each `factor` times the last, up to `max`, and
+ * the last one cut to end at the deadline itself, so that the final look is there and not a
+ * poll interval early. Lazy: each wait is measured from the clock when it is asked for.
+ */
+export function* pollWaits(
+  deadline: number,
+  now: () => number,
+  first: number,
+  factor: number,
+  max = 30_000
+): Generator<number> {
+  for (let delay = first; ; delay = Math.min(delay * factor, max)) {
+    const wait = Math.min(delay, deadline - now())
+    if (wait <= 0) return
+    yield wait
+  }
+}

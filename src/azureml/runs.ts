@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js'
 import { stringMap } from '../records.js'
+import { pollWaits } from '../retry.js'
 import { callError } from './http.js'
 import type { Workspace } from './workspace.js'
 
@@ -66,15 +67,10 @@ export async function waitForCompletion(
 ): Promise<RunInfo> {
   const deadline = now() + waitMinutes * 60_000
   let current = run
-  let delay = 2_000
-  while (!TERMINAL.has(current.status)) {
-    const left = deadline - now()
-    if (left <= 0) break
-    // The last sleep ends at the deadline, so the last look is there, not a poll interval early.
-    const wait = Math.min(delay, left)
+  for (const wait of pollWaits(deadline, now, 2_000, 1.5)) {
+    if (TERMINAL.has(current.status)) break
     log(`Run ${run.id} is ${current.status}; checking again in ${Math.ceil(wait / 1000)} s`)
     await sleep(wait)
-    delay = Math.min(delay * 1.5, 30_000)
     current = await getPipelineRun(ws, run.id)
   }
   if (current.status === 'Completed') return current

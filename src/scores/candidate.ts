@@ -6,6 +6,7 @@ import type { Workspace } from '../azureml/workspace.js'
 import { DECIMAL_BOUNDS, parseDecimal } from '../decision.js'
 import { UserError, shorten } from '../errors.js'
 import { ownValue } from '../records.js'
+import { pollWaits } from '../retry.js'
 import { mlflowSource, type Aggregation } from './mlflow.js'
 import { propertySource } from './properties.js'
 import { ScoreNotFound, findScore, type Found, type Steps } from './resolve.js'
@@ -117,9 +118,7 @@ export async function patiently<T>(
     if (ended === undefined || start - ended >= LATE_METRICS_MS) throw error
     const deadline = start + LATE_METRICS_MS
     let last: ScoreNotFound = error
-    for (let delay = 5_000; ; delay = Math.min(delay * 2, 30_000)) {
-      const wait = Math.min(delay, deadline - clock.now())
-      if (wait <= 0) throw last
+    for (const wait of pollWaits(deadline, () => clock.now(), 5_000, 2)) {
       log(
         `The run completed ${Math.round((start - ended) / 1000)} s ago and its score is not there yet; looking again in ${Math.round(wait / 1000)} s`
       )
@@ -132,6 +131,7 @@ export async function patiently<T>(
         last = again
       }
     }
+    throw last
   }
 }
 
