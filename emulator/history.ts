@@ -11,7 +11,12 @@ const PREFIX = `^/history/v1\\.0${W}`
 const userError = (status: number, message: string): HttpError =>
   new HttpError(status, 'UserError', message)
 
-function dataRoute(
+/**
+ * A route of the workspace data plane under `prefix` (run history, MLflow): the bearer token,
+ * the caller's role on the workspace, and a 404 for another workspace, before `handler`.
+ */
+export function dataPlaneRoute(
+  prefix: string,
   id: string,
   method: string,
   sub: string,
@@ -22,7 +27,7 @@ function dataRoute(
     id,
     plane: 'dataplane',
     methods: [method],
-    pattern: new RegExp(`${PREFIX}${sub}/?$`, 'i'),
+    pattern: new RegExp(`${prefix}${sub}/?$`, 'i'),
     handle: async ctx => {
       const who = authenticate(ctx, 'dataplane')
       const scope = `/${ctx.url.pathname.split('/').slice(3, 11).join('/')}`
@@ -40,6 +45,16 @@ function dataRoute(
       await handler(ctx, who)
     }
   }
+}
+
+function dataRoute(
+  id: string,
+  method: string,
+  sub: string,
+  write: boolean,
+  handler: (ctx: Ctx, who: Principal) => Promise<void> | void
+): Route {
+  return dataPlaneRoute(PREFIX, id, method, sub, write, handler)
 }
 
 function findRun(ctx: Ctx, runId: string, experiment?: string): RunRef {

@@ -3,9 +3,9 @@
 // from azure-ai-ml recordings: int64 fields (times, steps) are JSON strings, experiment ids are
 // GUIDs. Served under both mlflow/v1.0 (what the workspace advertises) and mlflow/v2.0 (what
 // azureml-mlflow calls with MLflow 2 and later). Errors use MLflow's dialect.
-import { authenticate, authorize } from './auth.js'
+import { dataPlaneRoute } from './history.js'
 import type { Ctx, Route } from './http.js'
-import { HttpError, readJson, sendJson } from './http.js'
+import { readJson, sendJson } from './http.js'
 import type { SeedMlflow } from './seed.js'
 import type { RunRef } from './state.js'
 import { W, stableGuid } from './services.js'
@@ -29,36 +29,14 @@ function mlflowRoute(
   sub: string,
   handler: (ctx: Ctx) => Promise<void> | void
 ): Route {
-  return {
-    id,
-    plane: 'dataplane',
-    methods: [method],
-    pattern: new RegExp(`${PREFIX}${sub}/?$`, 'i'),
-    handle: async ctx => {
-      const who = authenticate(ctx, 'dataplane')
-      const scope = `/${ctx.url.pathname.split('/').slice(3, 11).join('/')}`
-      authorize(who, false, 'experiments/runs', scope)
-      const d = ctx.svc.state.data
-      const [sub_, rg, ws] = ctx.params.map(p => p.toLowerCase())
-      if (
-        sub_ !== d.subscriptionId.toLowerCase() ||
-        rg !== d.resourceGroup.toLowerCase() ||
-        ws !== d.workspace.name.toLowerCase()
-      ) {
-        throw new HttpError(
-          404,
-          'UserError',
-          `Workspace ${ws} in resource group ${rg} was not found.`
-        )
-      }
-      try {
-        await handler(ctx)
-      } catch (err) {
-        if (!(err instanceof MlflowError)) throw err
-        sendJson(ctx, err.status, { error_code: err.errorCode, message: err.message })
-      }
+  return dataPlaneRoute(PREFIX, id, method, sub, false, async ctx => {
+    try {
+      await handler(ctx)
+    } catch (err) {
+      if (!(err instanceof MlflowError)) throw err
+      sendJson(ctx, err.status, { error_code: err.errorCode, message: err.message })
     }
-  }
+  })
 }
 
 const experimentId = (ref: RunRef): string => stableGuid(`experiment:${ref.job.experimentName}`)
