@@ -17,15 +17,7 @@ import { RETRY_LIMITS, retrying } from './retry.js'
  * (environment, workload identity, managed identity, the Azure CLI session of azure/login).
  */
 export function createCredential(auth: AuthConfig, cloud: Config['cloud']): TokenCredential {
-  const options = {
-    authorityHost: cloud.authorityHost,
-    disableInstanceDiscovery: cloud.disableInstanceDiscovery,
-    retryOptions: {
-      maxRetries: RETRY_LIMITS.retries,
-      retryDelayInMs: RETRY_LIMITS.baseDelayMs,
-      maxRetryDelayInMs: RETRY_LIMITS.maxDelayMs
-    }
-  }
+  const options = credentialOptions(cloud)
   switch (auth.kind) {
     case 'secret':
       return shareTokens(
@@ -35,13 +27,12 @@ export function createCredential(auth: AuthConfig, cloud: Config['cloud']): Toke
         )
       )
     case 'oidc':
-      // A fresh GitHub ID token for every Entra request: they expire within minutes.
       return shareTokens(
         explainUnreachableAuthority(
           new ClientAssertionCredential(
             auth.tenantId,
             auth.clientId,
-            () => githubIdToken(auth.audience),
+            reusedBriefly(() => githubIdToken(auth.audience)),
             options
           ),
           cloud.authorityHost
@@ -49,6 +40,42 @@ export function createCredential(auth: AuthConfig, cloud: Config['cloud']): Toke
       )
     case 'default':
       return shareTokens(new DefaultAzureCredential(options))
+  }
+}
+
+/**
+ * What every credential is built with. On Azure's own clouds MSAL carries the authority's OpenID
+ * metadata, so a sign-in is the token request alone (pinned by __tests__/contract/entra.test.ts).
+ */
+export function credentialOptions(cloud: Config['cloud']) {
+  return {
+    authorityHost: cloud.authorityHost,
+    disableInstanceDiscovery: cloud.disableInstanceDiscovery,
+    retryOptions: {
+      maxRetries: RETRY_LIMITS.retries,
+      retryDelayInMs: RETRY_LIMITS.baseDelayMs,
+      maxRetryDelayInMs: RETRY_LIMITS.maxDelayMs
+    }
+  }
+}
+
+/**
+ * MSAL asks for the assertion twice for one token request, one call after the other (for the
+ * request, then for its client configuration): without this each would be its own round trip to
+ * GitHub. A later sign-in (a token refresh) gets a fresh one: GitHub's expire within minutes.
+ */
+export function reusedBriefly(fetch: () => Promise<string>, forMs = 60_000): () => Promise<string> {
+  let last: { value: Promise<string>; at: number } | undefined
+  return () => {
+    if (last && Date.now() - last.at < forMs) return last.value
+    const value = fetch()
+    const entry = { value, at: Date.now() }
+    last = entry
+    // A failure is never reused: the next call asks again.
+    value.catch(() => {
+      if (last === entry) last = undefined
+    })
+    return value
   }
 }
 

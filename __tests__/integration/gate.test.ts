@@ -736,6 +736,7 @@ describe('the gate against the workspace emulator', () => {
     const federated = ws.emu.clients.find(c => c.federated)!
     const run = ws.addRun({ tags: { best_model: 'RF', accuracy: '0.9' } })
     const model = ws.unique('oidc')
+    const mark = ws.emu.requestLog.length
     const r = await ws.gate(
       ws.inputs({
         'azure-credentials': undefined,
@@ -753,6 +754,10 @@ describe('the gate against the workspace emulator', () => {
     )
     expect(r.error).toBeUndefined()
     expect(r.outputs).toMatchObject({ registered: 'true' })
+    // One GitHub ID token for the one sign-in, though MSAL asks for the assertion twice.
+    const signIn = ws.emu.requestLog.slice(mark).map(e => e.route)
+    expect(signIn.filter(route => route === 'entra.token')).toHaveLength(1)
+    expect(signIn.filter(route => route === 'github.oidc')).toHaveLength(1)
     const noPermission = await ws.gate(
       ws.inputs({
         'azure-credentials': undefined,

@@ -1,5 +1,5 @@
 import type { AccessToken, TokenCredential } from '@azure/core-auth'
-import { explainUnreachableAuthority, shareTokens } from '../../src/auth.js'
+import { explainUnreachableAuthority, reusedBriefly, shareTokens } from '../../src/auth.js'
 
 function countingCredential(lifetimeMs: number) {
   const calls: string[] = []
@@ -50,6 +50,29 @@ describe('shareTokens', () => {
     })
     await expect(shared.getToken('s')).rejects.toThrow('boom')
     await expect(shared.getToken('s')).resolves.toMatchObject({ token: 'ok' })
+  })
+})
+
+describe('reusedBriefly', () => {
+  test('calls within the window share one fetch; a later call fetches again', async () => {
+    let fetches = 0
+    const assertion = reusedBriefly(async () => `id${++fetches}`, 50)
+    expect(await assertion()).toBe('id1')
+    expect(await assertion()).toBe('id1')
+    expect(fetches).toBe(1)
+    await new Promise(resolve => setTimeout(resolve, 60))
+    expect(await assertion()).toBe('id2')
+  })
+
+  test('a failed fetch is not reused', async () => {
+    let fetches = 0
+    const assertion = reusedBriefly(async () => {
+      if (++fetches === 1) throw new Error('503')
+      return 'ok'
+    })
+    await expect(assertion()).rejects.toThrow('503')
+    await expect(assertion()).resolves.toBe('ok')
+    expect(fetches).toBe(2)
   })
 })
 
