@@ -140,11 +140,13 @@ function readHighWaterMark(pid: number | undefined): number {
 /**
  * The sequential chain of one run, from the request log taken with a fixed latency L: a request
  * that arrives within L/2 of the previous wave's first request went out alongside it; anything
- * later waited for an answer. Returns the waves, each a list of route ids.
+ * later waited for an answer. Requests never sent to Azure (Entra's OpenID metadata, which MSAL
+ * carries for Azure's clouds) are left out. Returns the waves, each a list of route ids.
  */
 export function requestWaves(log: LogEntry[], latencyMs: number): string[][] {
   const waves: { at: number; routes: string[] }[] = []
-  for (const entry of [...log].sort((a, b) => a.at - b.at)) {
+  const sent = log.filter(entry => !entry.notSentToAzure)
+  for (const entry of sent.sort((a, b) => a.at - b.at)) {
     const last = waves[waves.length - 1]
     if (last && entry.at - last.at < latencyMs / 2) last.routes.push(entry.route)
     else waves.push({ at: entry.at, routes: [entry.route] })

@@ -416,7 +416,10 @@ Median, min and max are over the timed runs after one warm-up; the ratio is take
 
 Each flow runs ${plan.repeats} times with no added latency and ${plan.repeats} times with the
 emulator holding every request (Entra, ARM, run history and blob alike) for L = ${LATENCY_MS} ms,
-alternating. The action's own CPU time is the same in both, so
+alternating. One request is not held: Entra's OpenID metadata, which MSAL fetches from the
+emulator's authority but never from Azure's (it carries the metadata of login.microsoftonline.com,
+.us and the China cloud; \`__tests__/contract/entra.test.ts\` pins that a sign-in there is the
+token request alone), so the chains leave it out. The action's own CPU time is the same in both, so
 \`(median wall(L) − median wall(0)) / L\` counts the requests that had to wait for another's
 answer; min and max are that count for single pairs of runs. The chains below are read from the
 emulator's request log of a run with latency: requests that arrived together went out together
@@ -424,19 +427,19 @@ emulator's request log of a run with latency: requests that arrived together wen
 
 ${trips.map(t => `- **${t.flow}** (${t.waves.length}): ${describeWaves(t.waves)}`).join('\n')}
 
-The floor of a first registration is 6: Entra metadata → token → {workspace, job} → {artifact
-metadata → blob PUT ‖ champion lookup ‖ container lookup} → version PUT. The token is requested
-while the ARM SDK loads, and once for every client (one scope); the workspace is read once and
-names the data-plane host; the champion is the first page of the newest versions, and the next
-version number comes from the model container, both started with the job.
+The floor of a first registration is 5: token → {workspace, job} → {artifact metadata → blob
+PUT ‖ champion lookup ‖ container lookup} → version PUT. The token is requested while the ARM
+SDK loads, and once for every client (one scope); the workspace is read once and names the
+data-plane host; the champion is the first page of the newest versions, and the next version
+number comes from the model container, both started with the job. With GitHub OIDC federation
+the GitHub ID token comes first (one request: MSAL asks for the assertion twice per token, and
+the action answers both with one token), so every chain is one longer there.
 
 A score on the training step needs the step listing, a run-history call whose host only the
-workspace read names (\`mlFlowTrackingUri\`), so it cannot leave before the fourth wave, and
+workspace read names (\`mlFlowTrackingUri\`), so it cannot leave before the third wave, and
 nothing may be written (the artifact creation) before the score it returns is validated:
-Entra metadata → token → {workspace, job, …} → step listing → artifact metadata → blob PUT →
-version PUT is 7, and the step fallback's target of 6 is not met by this design. Reaching 6
-would need the data-plane host without the workspace read, or a write before validation;
-neither is taken. A re-run answers from the versions already listed with the champion
+token → {workspace, job, …} → step listing → artifact metadata → blob PUT → version PUT is 6,
+the floor of this flow. A re-run answers from the versions already listed with the champion
 (when that listing held every version), so it reads no version list again. An MLflow score
 adds runs/get (pipeline) and runs/search (its steps) after the workspace read.
 
@@ -470,8 +473,8 @@ ${markdownTable(['Model', 'Median peak RSS (MiB)', 'Min', 'Max'], memoryRows)}
 
 ## 4. Start-up
 
-From spawning \`node dist/index.js\` to the arrival of its first request at the emulator (the
-Entra metadata request), over the ${trips.reduce((n, t) => n + t.startupMs.length, 0)} runs without latency above, against the wall time of
+From spawning \`node dist/index.js\` to the arrival of its first request at the emulator (MSAL's
+first request: the OpenID metadata here, the token request on Azure), over the ${trips.reduce((n, t) => n + t.startupMs.length, 0)} runs without latency above, against the wall time of
 \`node -e 0\` spawned right before each of them.
 
 Bundle (esbuild, ES modules, minified, split at every \`import()\`): what loads before the first

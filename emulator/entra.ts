@@ -212,7 +212,8 @@ export const entraRoutes: Route[] = [
     plane: 'entra',
     methods: ['GET'],
     pattern: new RegExp(`^/${T}(?:/v2\\.0)?/\\.well-known/openid-configuration$`, 'i'),
-    handle: oauth(metadata)
+    handle: oauth(metadata),
+    notSentToAzure: true
   },
   {
     id: 'entra.token',

@@ -15,6 +15,12 @@ export interface Route {
   /** Matched against the path (no query), case-insensitively like ARM. Groups become params. */
   pattern: RegExp
   handle(ctx: Ctx): Promise<void> | void
+  /**
+   * A request the clients never send to Azure's own clouds, only to other hosts such as this
+   * one (MSAL carries Entra's OpenID metadata for them: __tests__/contract/entra.test.ts).
+   * Latency does not hold it and the log marks it, so timings count what Azure would see.
+   */
+  notSentToAzure?: true
 }
 
 export interface Ctx {

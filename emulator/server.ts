@@ -24,6 +24,8 @@ export interface LogEntry {
   /** With `logBodies`: JSON bodies of ARM and data-plane calls (SAS signatures redacted). */
   requestBody?: unknown
   responseBody?: unknown
+  /** The route's `notSentToAzure`: not held by latency, and no round trip on Azure. */
+  notSentToAzure?: true
 }
 
 export interface ServerSettings {
@@ -83,6 +85,7 @@ export async function startServer(opts: {
     }
     const apiVersion = url.searchParams.get('api-version')
     if (apiVersion) entry.apiVersion = apiVersion
+    if (route?.notSentToAzure) entry.notSentToAzure = true
     // Recorded when the handler ends the response, so the entry exists before the client can
     // see the response (same-process tests read the log right after awaiting the call); a
     // 'close' before that means the connection died first (status 0).
@@ -172,7 +175,7 @@ async function handle(
       })
     }
     if (route.plane !== 'admin') {
-      if (opts.settings.latencyMs > 0) await sleep(opts.settings.latencyMs)
+      if (opts.settings.latencyMs > 0 && !route.notSentToAzure) await sleep(opts.settings.latencyMs)
       const fault = opts.faults.take(routeId, ctx.method)
       if (fault) {
         entry.fault = fault.kind

@@ -182,6 +182,18 @@ describe('latency, request log and admin API', () => {
     expect(emu.requestLog[0]).toMatchObject({ method: 'PUT', status: 201, bytesIn: 5 })
   })
 
+  it("does not hold Entra's OpenID metadata, which Azure's clouds never serve to MSAL", async () => {
+    emu.setLatency(300)
+    emu.clearLog()
+    await call(`${emu.url}/${emu.tenantId}/v2.0/.well-known/openid-configuration`)
+    await call(`${emu.apiUrl}/discovery`)
+    const [metadata, discovery] = emu.requestLog
+    expect(metadata).toMatchObject({ route: 'entra.metadata', notSentToAzure: true })
+    expect(metadata.durationMs).toBeLessThan(150)
+    expect(discovery.notSentToAzure).toBeUndefined()
+    expect(discovery.durationMs).toBeGreaterThanOrEqual(295)
+  })
+
   it('drives faults, latency, jobs and the log over /_emulator/', async () => {
     const admin = (path: string, method = 'GET', body?: unknown) =>
       call(`${emu.url}/_emulator${path}`, { method, body })
