@@ -64,13 +64,6 @@ export function scrub(text: string): string {
   )
 }
 
-/** HTTP status of an Azure SDK RestError, or of our own call errors. */
-export function statusOf(error: unknown): number | undefined {
-  if (error instanceof AzureCallError) return error.status
-  const status = (error as { statusCode?: unknown })?.statusCode
-  return typeof status === 'number' ? status : undefined
-}
-
 export function messageOf(error: unknown): string {
   return scrub(error instanceof Error ? error.message : String(error))
 }

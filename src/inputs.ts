@@ -107,6 +107,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   }
 
   const waitMinutes = nonNegativeDecimal(Inputs.WaitMinutes)
+  if (waitMinutes.gt(MAX_WAIT_MINUTES)) {
+    throw new InputError(
+      Inputs.WaitMinutes,
+      `must be at most ${MAX_WAIT_MINUTES} (a job runs at most 5 days), got '${waitMinutes.toString()}'`
+    )
+  }
   const config: Config = {
     subscriptionId,
     resourceGroup: required(Inputs.ResourceGroup),
@@ -194,6 +200,9 @@ function decimal(name: string): Big | undefined {
   if (!parsed) throw new InputError(name, `'${value}' is not a decimal number (e.g. 0.01)`)
   return parsed
 }
+
+/** GitHub stops any job after 5 days (6 hours on its hosted runners): a longer wait never ends. */
+const MAX_WAIT_MINUTES = 7200
 
 function nonNegativeDecimal(name: string): Big {
   const value = decimal(name) ?? new Big(0)

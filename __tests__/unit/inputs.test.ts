@@ -176,6 +176,7 @@ describe('readConfig', () => {
     [{ 'min-relative-improvement': '-1' }, 'min-relative-improvement', /0 or more/],
     [{ threshold: 'high' }, 'threshold', /not a decimal/],
     [{ 'wait-minutes': 'soon' }, 'wait-minutes', /not a decimal/],
+    [{ 'wait-minutes': '1e1000' }, 'wait-minutes', /at most 7200 \(a job runs at most 5 days\)/],
     [{ 'compare-to': 'oldest' }, 'compare-to', /latest, best or tag:KEY=VALUE/],
     [{ 'compare-to': 'tag:stage' }, 'compare-to', /tag:KEY=VALUE/],
     [{ 'asset-type': 'onnx' }, 'asset-type', /custom_model, mlflow_model, triton_model/],
