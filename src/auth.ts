@@ -7,7 +7,8 @@ import {
 } from '@azure/identity'
 import type { AccessToken, GetTokenOptions } from '@azure/core-auth'
 import type { AuthConfig, Config } from './inputs.js'
-import { Workspace } from './azureml/workspace.js'
+import type { Caller } from './azureml/http.js'
+import { Workspace, workspaceIdOf } from './azureml/workspace.js'
 import { UserError, maskTokens } from './errors.js'
 import { RETRY_LIMITS, retrying } from './retry.js'
 
@@ -180,4 +181,17 @@ export function openWorkspace(target: WorkspaceTarget): Promise<Workspace> {
     },
     maskTokens(createCredential(target.auth, target.cloud))
   )
+}
+
+/**
+ * Who signed in, and where, and the least role the action needs there: names them in a 401 or
+ * 403. The gate writes (artifacts, versions); verify only reads.
+ */
+export function callerOf(target: WorkspaceTarget, role: Caller['role']): Caller {
+  return {
+    clientId: target.auth.kind === 'default' ? process.env.AZURE_CLIENT_ID : target.auth.clientId,
+    workspaceName: target.workspaceName,
+    workspaceId: workspaceIdOf(target),
+    role
+  }
 }

@@ -1,7 +1,7 @@
 import * as core from '@actions/core'
-import { openWorkspace } from './auth.js'
+import { callerOf, openWorkspace } from './auth.js'
 import { artifactUriOf, findUpload, uploadToRun } from './azureml/artifacts.js'
-import { explainAccess, type Caller } from './azureml/http.js'
+import { explainAccess } from './azureml/http.js'
 import {
   championBefore,
   findChampion,
@@ -16,7 +16,7 @@ import {
   type RunModel
 } from './azureml/models.js'
 import { getPipelineRun, waitForCompletion, type RunInfo } from './azureml/runs.js'
-import { Workspace, workspaceIdOf } from './azureml/workspace.js'
+import { Workspace } from './azureml/workspace.js'
 import { decide, type Decision, type Reason } from './decision.js'
 import { UserError, messageOf, shorten } from './errors.js'
 import { readGuardrailValues } from './guardrails.js'
@@ -54,7 +54,9 @@ export async function run(): Promise<void> {
   } catch (error) {
     // One line a person can act on; the stack only when step debug logging is on.
     if (debugging() && error instanceof Error && error.stack) core.debug(messageOf(error.stack))
-    core.setFailed(messageOf(config ? explainAccess(error, callerOf(config)) : error))
+    core.setFailed(
+      messageOf(config ? explainAccess(error, callerOf(config, 'AzureML Data Scientist')) : error)
+    )
   }
 }
 
@@ -347,13 +349,4 @@ function registrationFor(
 
 function debugging(): boolean {
   return core.isDebug() || process.env.ACTIONS_STEP_DEBUG === 'true'
-}
-
-/** Who signed in, and where: names the identity and workspace in a 401 or 403. */
-function callerOf(config: Config): Caller {
-  return {
-    clientId: config.auth.kind === 'default' ? process.env.AZURE_CLIENT_ID : config.auth.clientId,
-    workspaceName: config.workspaceName,
-    workspaceId: workspaceIdOf(config)
-  }
 }

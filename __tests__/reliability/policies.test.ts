@@ -133,7 +133,8 @@ describe('advice on 401 and 403', () => {
     clientId: 'app-1',
     workspaceName: 'ws',
     workspaceId:
-      '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws'
+      '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws',
+    role: 'AzureML Data Scientist' as const
   }
 
   test('a 403 names the identity, the role and the workspace, with the command', () => {
@@ -153,6 +154,13 @@ describe('advice on 401 and 403', () => {
     const error = new AzureCallError('Register', 403, 'x', "The client 'app-9' with object id 'o'")
     const message = (explainAccess(error, { ...caller, clientId: undefined }) as Error).message
     expect(message).toContain("identity client app-9 lacks the 'AzureML Data Scientist' role")
+  })
+
+  test('verify, which only reads, names the Reader role', () => {
+    const error = new AzureCallError('Get model version', 403, 'x', 'AuthorizationFailed: no')
+    const message = (explainAccess(error, { ...caller, role: 'Reader' }) as Error).message
+    expect(message).toContain("lacks the 'Reader' role on workspace 'ws'")
+    expect(message).toContain("az role assignment create --role 'Reader' --assignee app-1")
   })
 
   test('a 403 from a SAS URL is about the URL, not a role', () => {

@@ -225,6 +225,8 @@ export interface Caller {
   workspaceName: string
   /** ARM id of the workspace: the scope of the role assignment */
   workspaceId: string
+  /** The built-in role that grants what the action does there */
+  role: 'AzureML Data Scientist' | 'Reader'
 }
 
 /**
@@ -249,7 +251,7 @@ export function explainAccess(error: unknown, caller: Caller): unknown {
     : 'the signed-in identity (default credential chain)'
   const advice =
     error.grant === 'token' && error.status === 403
-      ? `The identity ${identity} lacks the 'AzureML Data Scientist' role on workspace '${caller.workspaceName}': az role assignment create --role 'AzureML Data Scientist' --assignee ${clientId ?? '<client-id>'} --scope ${caller.workspaceId} (assignments take a few minutes to apply).`
+      ? `The identity ${identity} lacks the '${caller.role}' role on workspace '${caller.workspaceName}': az role assignment create --role '${caller.role}' --assignee ${clientId ?? '<client-id>'} --scope ${caller.workspaceId} (assignments take a few minutes to apply).`
       : `The credential of ${identity} was rejected: check azure-credentials, or client-id/tenant-id and the federated credential's subject and audience.`
   const message =
     error.grant === 'sign-in'

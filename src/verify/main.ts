@@ -1,8 +1,7 @@
 import * as core from '@actions/core'
-import { openWorkspace } from '../auth.js'
+import { callerOf, openWorkspace } from '../auth.js'
 import { explainAccess } from '../azureml/http.js'
 import { getVersion } from '../azureml/models.js'
-import { workspaceIdOf } from '../azureml/workspace.js'
 import { UserError, messageOf } from '../errors.js'
 import { VerifyOutputs } from '../names.js'
 import { readVerifyConfig, type VerifyConfig } from './inputs.js'
@@ -85,12 +84,8 @@ export async function run(): Promise<void> {
       { title: 'Model verified' }
     )
   } catch (error) {
-    const caller = config && {
-      clientId: config.auth.kind === 'default' ? process.env.AZURE_CLIENT_ID : config.auth.clientId,
-      workspaceName: config.workspaceName,
-      workspaceId: workspaceIdOf(config)
-    }
-    core.setFailed(messageOf(caller ? explainAccess(error, caller) : error))
+    // Verify only reads the version: Reader on the workspace is enough.
+    core.setFailed(messageOf(config ? explainAccess(error, callerOf(config, 'Reader')) : error))
   }
 }
 
