@@ -45,7 +45,8 @@ const HOST_VARIABLES = /^(AZURE_|ACTIONS_|GITHUB_|INPUT_|RUNNER_|MSI_|IDENTITY_|
  */
 export async function runBuiltAction(
   inputs: Record<string, string | undefined>,
-  env: Record<string, string>
+  env: Record<string, string>,
+  node = ACTION_NODE
 ): Promise<ChildRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gate-bench-run-'))
   try {
@@ -63,7 +64,7 @@ export async function runBuiltAction(
       GITHUB_ACTIONS: 'true',
       RUNNER_TEMP: dir
     })
-    const run = await spawnMeasured(ACTION_NODE, [ACTION_ENTRY], childEnv)
+    const run = await spawnMeasured(node, [ACTION_ENTRY], childEnv)
     return { ...run, outputs: parseOutputFile(readFileSync(outputFile, 'utf8')) }
   } finally {
     rmSync(dir, { recursive: true, force: true })
@@ -85,8 +86,8 @@ function baseEnvironment(env: Record<string, string>): Record<string, string> {
  * environment and with the same Node.js as the action (NODE_EXTRA_CA_CERTS included: Node reads
  * it at start either way).
  */
-export async function bareNodeMs(env: Record<string, string>): Promise<number> {
-  return (await spawnMeasured(ACTION_NODE, ['-e', '0'], baseEnvironment(env))).wallMs
+export async function bareNodeMs(env: Record<string, string>, node = ACTION_NODE): Promise<number> {
+  return (await spawnMeasured(node, ['-e', '0'], baseEnvironment(env))).wallMs
 }
 
 const RSS_POLL_MS = 5

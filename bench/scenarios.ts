@@ -27,6 +27,8 @@ export interface Bench {
   /** Where the SAS URLs the emulator hands out point: its blob proxy, or Azurite itself */
   blobEndpoint: string
   log: (line: string) => void
+  /** The Node.js that runs the action: ACTION_NODE unless a measurement chooses another */
+  node?: string
 }
 
 let counter = 0
@@ -88,9 +90,11 @@ export async function gate(
   bench.emu.setLatency(latencyMs)
   bench.emu.clearLog()
   try {
-    const run = await runBuiltAction(inputs(bench, overrides), {
-      NODE_EXTRA_CA_CERTS: bench.emu.caCertPath
-    })
+    const run = await runBuiltAction(
+      inputs(bench, overrides),
+      { NODE_EXTRA_CA_CERTS: bench.emu.caCertPath },
+      bench.node
+    )
     if (run.exitCode !== 0) {
       throw new Error(
         `the action failed (exit ${run.exitCode}): ${/::error::(.*)/.exec(run.stdout)?.[1] ?? run.stderr.slice(-500)}`
@@ -265,6 +269,41 @@ export async function roundTrips(
     results.push(result)
   }
   return results
+}
+
+export interface StartupResult {
+  node: string
+  /** spawn → first request, each run */
+  startupMs: number[]
+  /** `node -e 0` taken right before each of those runs */
+  bareNodeMs: number[]
+}
+
+/**
+ * Start-up alone on another Node.js than the round trips ran on (the target holds on Node 20
+ * and on Node 24): a first registration `repeats` times without latency, after a warm-up.
+ */
+export async function startupOn(
+  bench: Bench,
+  node: string,
+  repeats: number
+): Promise<StartupResult> {
+  const result: StartupResult = { node, startupMs: [], bareNodeMs: [] }
+  const flow = FLOWS[0]
+  bench.node = node
+  try {
+    for (let i = 0; i <= repeats; i++) {
+      const bare = await bareNodeMs({ NODE_EXTRA_CA_CERTS: bench.emu.caCertPath }, node)
+      const { run, log } = await flow.run(bench, 0)
+      check(flow, run)
+      if (i === 0) continue
+      result.startupMs.push(Math.min(...log.map(entry => entry.at)) - run.spawnedAt)
+      result.bareNodeMs.push(bare)
+    }
+  } finally {
+    bench.node = undefined
+  }
+  return result
 }
 
 function check(flow: Flow, run: ChildRun): void {

@@ -4,6 +4,7 @@ import {
   blobContent,
   blobText,
   fileMd5,
+  loadBlobClientEarly,
   uploadBytes,
   uploadFile,
   type BlobContent
@@ -151,6 +152,9 @@ async function uploadFiles(
   const uploads: Promise<void>[][] = []
   let reused = 0
   let next: Promise<Map<string, string>> | undefined = createArtifacts(ws, runUrl, run, batches[0])
+  // While that request connects and waits for its answer, not after: on Azure the load (tens of
+  // milliseconds of CPU) mostly overlaps the network round trips.
+  loadBlobClientEarly()
   try {
     for (const [i, batch] of batches.entries()) {
       const created: Map<string, string> = await next!

@@ -52,6 +52,15 @@ function blobPipeline(): Promise<import('@azure/storage-blob').Pipeline> {
   return sharedPipeline
 }
 
+/**
+ * Starts loading the blob SDK without waiting for it. Called as run history is asked for the
+ * upload (or read) URLs: the load, tens of milliseconds of CPU, then overlaps that round trip
+ * instead of following it. A failure to load shows at first use.
+ */
+export function loadBlobClientEarly(): void {
+  blobPipeline().catch(() => undefined)
+}
+
 async function blockBlob(sasUrl: string): Promise<BlockBlobClient> {
   const [{ BlockBlobClient }, pipeline] = await Promise.all([
     import('@azure/storage-blob'),
