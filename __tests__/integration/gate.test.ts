@@ -554,11 +554,19 @@ describe('the gate against the workspace emulator', () => {
     // The manifest's content information and its bytes: 2 requests for 120 files.
     expect(storage.map(e => e.route)).toEqual(['history.artifacts.contentinfo', 'blob.read'])
 
+    // A dry run judges every file by the manifest, not the first file alone.
+    const otherBytes = ws.model({ ...files, 'layer1/part-5.bin': 'weights X' })
+    const dry = await ws.gate({ ...inputs, 'model-path': otherBytes, 'dry-run': 'true' })
+    expect(dry.error).toBeUndefined()
+    expect(dry.outputs.reason).not.toBe('already-registered')
+    const dryAgain = await ws.gate({ ...inputs, 'dry-run': 'true' })
+    expect(dryAgain.outputs).toMatchObject({ reason: 'already-registered', 'dry-run': 'true' })
+
     const changed = ws.gate(
       ws.inputs({
         'run-id': run,
         'model-name': model,
-        'model-path': ws.model({ ...files, 'layer1/part-5.bin': 'weights X' }),
+        'model-path': otherBytes,
         'artifact-path': 'model'
       })
     )

@@ -266,7 +266,8 @@ function interrupted(failure: AzureCallError, path: string, next: string): Azure
 
 /**
  * Where an earlier run of this step uploaded this model, looking only (for dry-run): the first
- * path of the sibling sequence whose first file holds the same bytes.
+ * path of the sibling sequence that holds the same bytes, judged on every file by a folder's
+ * manifest, else on the first file.
  */
 export async function findUpload(
   ws: Workspace,
@@ -277,6 +278,11 @@ export async function findUpload(
   const runUrl = await runUrlOf(ws, run)
   for (let n = 0; n <= MAX_SIBLINGS; n++) {
     const path = siblingPath(artifactPath, n, model.kind)
+    const manifest = model.kind === 'folder' ? await readManifest(ws, runUrl, run, path) : undefined
+    if (manifest) {
+      const difference = firstDifference(manifest, model.files, await localMd5s(model.files))
+      return difference === undefined ? path : undefined
+    }
     const first = { file: model.files[0], path: pathInRun(path, model.files[0]) }
     const info = await contentInformation(ws, runUrl, run.id, first.path)
     if (info.status === 404) return undefined
