@@ -4,6 +4,7 @@ import type { Config } from './inputs.js'
 import type { Outcome } from './outcome.js'
 import { readGitHubRun, runUrl } from './provenance.js'
 import { summaryMarkdown } from './report.js'
+import { retrying } from './retry.js'
 
 /** Events whose runs review a pull request: the gate comments its decision there. */
 const PULL_REQUEST_EVENTS = ['pull_request', 'pull_request_target']
@@ -64,11 +65,13 @@ export async function commentOnPullRequest(config: Config, outcome: Outcome): Pr
     }
     const octokit = github.getOctokit(config.githubToken)
     const target = { ...github.context.repo, issue_number: number }
-    const url = await upsertComment(
-      octokit,
-      target,
-      outcome.modelName,
-      commentBody(outcome, runUrl(run))
+    const body = commentBody(outcome, runUrl(run))
+    // The whole upsert is retried, not each call: a create whose answer was lost is found by
+    // the next listing and updated, never posted twice.
+    const url = await retrying(() =>
+      upsertComment(octokit, target, outcome.modelName, body).catch(error => {
+        throw retryable(error)
+      })
     )
     core.info(`Decision commented on pull request #${number}: ${url}`)
   } catch (error) {
@@ -100,4 +103,25 @@ async function upsertComment(
     ? await octokit.rest.issues.updateComment({ owner, repo, comment_id: own.id, body })
     : await octokit.rest.issues.createComment({ ...target, body })
   return data.html_url
+}
+
+/**
+ * Octokit's errors carry `status` and a plain object of headers; retrying() reads `statusCode`
+ * and the headers through get(), as the Azure SDK gives them. `status` stays for the 403 advice.
+ */
+function retryable(error: unknown): unknown {
+  const failure = error as {
+    status?: unknown
+    statusCode?: unknown
+    response?: { headers?: Record<string, string | undefined> }
+  }
+  if (typeof failure?.status !== 'number' || failure.statusCode !== undefined) return error
+  const headers = failure.response?.headers ?? {}
+  return Object.assign(failure, {
+    statusCode: failure.status,
+    response: {
+      ...failure.response,
+      headers: { get: (name: string) => headers[name.toLowerCase()] }
+    }
+  })
 }

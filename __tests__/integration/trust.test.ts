@@ -267,6 +267,31 @@ describe('the decision on the pull request', () => {
     ])
   })
 
+  test('a throttled listing and a create whose answer was lost still leave one comment', async () => {
+    const model = ws.unique('pr')
+    ws.emu.faults.add([
+      {
+        route: 'github.comments.list',
+        kind: 'status',
+        status: 429,
+        retryAfterSeconds: 0,
+        times: 1
+      },
+      { route: 'github.comments.create', kind: 'lost-answer', times: 1 }
+    ])
+    try {
+      const r = await dryRun(model, '0.9', pullRequestEnv(41))
+      expect(r.exitCode).toBe(0)
+      expect(r.stdout).not.toMatch(/^::warning/m)
+      expect(ws.emu.faults.pending()).toEqual([])
+      const comments = ws.emu.github.comments('octo', 'repo', 41)
+      expect(comments).toHaveLength(1)
+      expect(comments[0].body).toContain(`Dry run for ${model}: first`)
+    } finally {
+      ws.emu.faults.clear()
+    }
+  })
+
   test('the pull-request input names the pull request on any event', async () => {
     const model = ws.unique('pr')
     const env = { ...GITHUB_ENV, GITHUB_API_URL: ws.emu.github.apiUrl }
