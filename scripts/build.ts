@@ -4,6 +4,7 @@
 // dist/ is emptied first, so no stale chunk survives; dist/licenses.txt lists every bundled
 // package with its license text. The output is deterministic (check-dist compares it).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { isBuiltin } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild'
@@ -61,6 +62,34 @@ const lazyFormData: Plugin = {
   }
 }
 
+/**
+ * Node 24 builds the ES module namespace of a built-in module by reading every export, and so
+ * runs its lazy getters: node:http's WebSocket getter alone loads Node's internal undici, and
+ * node:util, node:process and node:fs load more (about 40 ms before the first request, on Node
+ * 24 only). require() hands back the same exports object without touching them, so the
+ * bundle's imports of Node's modules go through the banner's require, as its CommonJS
+ * packages' own calls already do.
+ */
+const builtinsByRequire: Plugin = {
+  name: 'builtins-by-require',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^[\w:/]+$/ }, args => {
+      if (!isBuiltin(args.path)) return undefined
+      if (args.namespace === 'builtin') return { path: args.path, external: true }
+      if (args.kind !== 'import-statement' && args.kind !== 'dynamic-import') return undefined
+      // One stand-in per importer, so that it lands in the importer's chunk: shared ones became
+      // chunks of their own, each one more module for Node to load at start.
+      const name = args.path.replace(/^(node:)?/, 'node:')
+      // (The name comes last: a path ending in .mjs would make esbuild read it as an ES module.)
+      return { path: `${relative(root, args.importer)} imports ${name}`, namespace: 'builtin' }
+    })
+    plugin.onLoad({ filter: /.*/, namespace: 'builtin' }, args => ({
+      loader: 'js',
+      contents: `module.exports = require(${JSON.stringify(args.path.split(' imports ')[1])})`
+    }))
+  }
+}
+
 rmSync(dist, { recursive: true, force: true })
 mkdirSync(dist)
 const options = {
@@ -80,7 +109,7 @@ const options = {
   banner: {
     js: "import{createRequire as __gateRequire}from'node:module';const require=__gateRequire(import.meta.url);"
   },
-  plugins: [withoutUndici, lazyFormData],
+  plugins: [withoutUndici, lazyFormData, builtinsByRequire],
   metafile: true,
   logLevel: 'warning'
 } satisfies BuildOptions
@@ -102,6 +131,7 @@ for (const metafile of [result.metafile, verify.metafile]) {
 function licenses(metafiles: Metafile[]): string {
   const packages = new Map<string, string>()
   for (const input of metafiles.flatMap(metafile => Object.keys(metafile.inputs))) {
+    if (input.startsWith('builtin:')) continue // builtinsByRequire's stand-ins
     const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)
     if (match) packages.set(match[1], match[1])
   }
