@@ -90,6 +90,30 @@ const builtinsByRequire: Plugin = {
   }
 }
 
+/**
+ * msal-node imports jsonwebtoken (with semver, about 80 KiB evaluated at start) only to sign
+ * client assertions from a certificate, which this action never creates: a stand-in loads it
+ * on the first signature instead. esbuild keeps a bundled CommonJS package's body in a
+ * function until something requires it.
+ */
+const lazyJsonWebToken: Plugin = {
+  name: 'lazy-jsonwebtoken',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^jsonwebtoken$/ }, args => {
+      if (args.kind !== 'import-statement') return undefined
+      if (!/[\\/]@azure[\\/]msal-node[\\/]/.test(args.importer)) {
+        throw new Error(`jsonwebtoken is deferred for msal-node only, imported by ${args.importer}`)
+      }
+      return { path: 'jsonwebtoken', namespace: 'lazy', pluginData: dirname(args.importer) }
+    })
+    plugin.onLoad({ filter: /.*/, namespace: 'lazy' }, args => ({
+      loader: 'js',
+      resolveDir: args.pluginData as string,
+      contents: 'export default { sign: (...args) => require("jsonwebtoken").sign(...args) }'
+    }))
+  }
+}
+
 rmSync(dist, { recursive: true, force: true })
 mkdirSync(dist)
 const options = {
@@ -109,7 +133,7 @@ const options = {
   banner: {
     js: "import{createRequire as __gateRequire}from'node:module';const require=__gateRequire(import.meta.url);"
   },
-  plugins: [withoutUndici, lazyFormData, builtinsByRequire],
+  plugins: [withoutUndici, lazyFormData, builtinsByRequire, lazyJsonWebToken],
   metafile: true,
   logLevel: 'warning'
 } satisfies BuildOptions
