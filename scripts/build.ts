@@ -42,7 +42,9 @@ const withoutUndici: Plugin = {
  * Node defines the global FormData lazily: its first mention loads Node's internal fetch stack
  * (about 18 ms). The Azure pipeline's form-data policy mentions it for every request, so the
  * first request would wait for it although no body of ours is a FormData. A string or absent
- * body cannot be one: the check asks that first.
+ * body cannot be one, nor can an object that does not call itself one (Node's FormData has the
+ * FormData tag): the check asks that first. The ARM SDK's object bodies (a model version PUT)
+ * loaded it mid-run otherwise.
  */
 const lazyFormData: Plugin = {
   name: 'lazy-form-data',
@@ -55,7 +57,10 @@ const lazyFormData: Plugin = {
         if (!source.includes(check)) throw new Error(`${args.path} changed: revisit lazyFormData`)
         return {
           loader: 'js',
-          contents: source.replace(check, `typeof body === "object" && body !== null && ${check}`)
+          contents: source.replace(
+            check,
+            `typeof body === "object" && body !== null && Object.prototype.toString.call(body) === "[object FormData]" && ${check}`
+          )
         }
       }
     )
