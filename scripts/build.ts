@@ -4,6 +4,7 @@
 // dist/ is emptied first, so no stale chunk survives; dist/licenses.txt lists every bundled
 // package with its license text. The output is deterministic (check-dist compares it).
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { isBuiltin } from 'node:module'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild'
@@ -41,7 +42,9 @@ const withoutUndici: Plugin = {
  * Node defines the global FormData lazily: its first mention loads Node's internal fetch stack
  * (about 18 ms). The Azure pipeline's form-data policy mentions it for every request, so the
  * first request would wait for it although no body of ours is a FormData. A string or absent
- * body cannot be one: the check asks that first.
+ * body cannot be one, nor can an object that does not call itself one (Node's FormData has the
+ * FormData tag): the check asks that first. The ARM SDK's object bodies (a model version PUT)
+ * loaded it mid-run otherwise.
  */
 const lazyFormData: Plugin = {
   name: 'lazy-form-data',
@@ -54,10 +57,65 @@ const lazyFormData: Plugin = {
         if (!source.includes(check)) throw new Error(`${args.path} changed: revisit lazyFormData`)
         return {
           loader: 'js',
-          contents: source.replace(check, `typeof body === "object" && body !== null && ${check}`)
+          contents: source.replace(
+            check,
+            `typeof body === "object" && body !== null && Object.prototype.toString.call(body) === "[object FormData]" && ${check}`
+          )
         }
       }
     )
+  }
+}
+
+/**
+ * Node 24 builds the ES module namespace of a built-in module by reading every export, and so
+ * runs its lazy getters: node:http's WebSocket getter alone loads Node's internal undici, and
+ * node:util, node:process and node:fs load more (about 40 ms before the first request, on Node
+ * 24 only). require() hands back the same exports object without touching them, so the
+ * bundle's imports of Node's modules go through the banner's require, as its CommonJS
+ * packages' own calls already do.
+ */
+const builtinsByRequire: Plugin = {
+  name: 'builtins-by-require',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^[\w:/]+$/ }, args => {
+      if (!isBuiltin(args.path)) return undefined
+      if (args.namespace === 'builtin') return { path: args.path, external: true }
+      if (args.kind !== 'import-statement' && args.kind !== 'dynamic-import') return undefined
+      // One stand-in per importer, so that it lands in the importer's chunk: shared ones became
+      // chunks of their own, each one more module for Node to load at start.
+      const name = args.path.replace(/^(node:)?/, 'node:')
+      // (The name comes last: a path ending in .mjs would make esbuild read it as an ES module.)
+      return { path: `${relative(root, args.importer)} imports ${name}`, namespace: 'builtin' }
+    })
+    plugin.onLoad({ filter: /.*/, namespace: 'builtin' }, args => ({
+      loader: 'js',
+      contents: `module.exports = require(${JSON.stringify(args.path.split(' imports ')[1])})`
+    }))
+  }
+}
+
+/**
+ * msal-node imports jsonwebtoken (with semver, about 80 KiB evaluated at start) only to sign
+ * client assertions from a certificate, which this action never creates: a stand-in loads it
+ * on the first signature instead. esbuild keeps a bundled CommonJS package's body in a
+ * function until something requires it.
+ */
+const lazyJsonWebToken: Plugin = {
+  name: 'lazy-jsonwebtoken',
+  setup(plugin) {
+    plugin.onResolve({ filter: /^jsonwebtoken$/ }, args => {
+      if (args.kind !== 'import-statement') return undefined
+      if (!/[\\/]@azure[\\/]msal-node[\\/]/.test(args.importer)) {
+        throw new Error(`jsonwebtoken is deferred for msal-node only, imported by ${args.importer}`)
+      }
+      return { path: 'jsonwebtoken', namespace: 'lazy', pluginData: dirname(args.importer) }
+    })
+    plugin.onLoad({ filter: /.*/, namespace: 'lazy' }, args => ({
+      loader: 'js',
+      resolveDir: args.pluginData as string,
+      contents: 'export default { sign: (...args) => require("jsonwebtoken").sign(...args) }'
+    }))
   }
 }
 
@@ -80,7 +138,7 @@ const options = {
   banner: {
     js: "import{createRequire as __gateRequire}from'node:module';const require=__gateRequire(import.meta.url);"
   },
-  plugins: [withoutUndici, lazyFormData],
+  plugins: [withoutUndici, lazyFormData, builtinsByRequire, lazyJsonWebToken],
   metafile: true,
   logLevel: 'warning'
 } satisfies BuildOptions
@@ -102,6 +160,7 @@ for (const metafile of [result.metafile, verify.metafile]) {
 function licenses(metafiles: Metafile[]): string {
   const packages = new Map<string, string>()
   for (const input of metafiles.flatMap(metafile => Object.keys(metafile.inputs))) {
+    if (input.startsWith('builtin:')) continue // builtinsByRequire's stand-ins
     const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)
     if (match) packages.set(match[1], match[1])
   }

@@ -33,10 +33,12 @@ export class Workspace {
   }
 
   static async connect(ref: WorkspaceRef, credential: TokenCredential): Promise<Workspace> {
-    // Every call needs this token: ask for it now, so that Entra's round trips overlap with
-    // loading the SDK instead of following it (the credential shares one request per scope).
-    // A failure is reported by the first call that needs the token.
-    credential.getToken(scopeOf(ref.armEndpoint)).catch(() => undefined)
+    // Every call needs this token, so the SDK is loaded once it is in hand: Node 24 compiles a
+    // dynamic import on the spot, and importing while the token request was only starting held
+    // that request back by the whole compile (about 30 ms); on Node 20 the compile stalled its
+    // TLS handshake. The credential shares one request per scope, and a failure is reported by
+    // the first call that needs the token.
+    await credential.getToken(scopeOf(ref.armEndpoint)).catch(() => undefined)
     // The ARM SDK is the largest module in the bundle: load it only once inputs are valid.
     const { AzureMachineLearningWorkspaces, getContinuationToken } =
       await import('@azure/arm-machinelearning')
