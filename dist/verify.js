@@ -1,3 +1,3 @@
 import{createRequire as __gateRequire}from'node:module';const require=__gateRequire(import.meta.url);
-(process.env.RUNNER_DEBUG==="1"||process.env.ACTIONS_STEP_DEBUG==="true")&&process.setSourceMapsEnabled(!0);var{run:e}=await import("./main-MS7ZFDWJ.js");await e();
+(process.env.RUNNER_DEBUG==="1"||process.env.ACTIONS_STEP_DEBUG==="true")&&process.setSourceMapsEnabled(!0);var{run:e}=await import("./main-FKDR7NS5.js");await e();
 //# sourceMappingURL=verify.js.map

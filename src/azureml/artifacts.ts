@@ -17,6 +17,7 @@ import {
   type Manifest
 } from './manifest.js'
 import { callError } from './http.js'
+import { nextRequestWritten } from './inflight.js'
 import type { RunInfo } from './runs.js'
 import type { Workspace } from './workspace.js'
 
@@ -152,9 +153,8 @@ async function uploadFiles(
   const uploads: Promise<void>[][] = []
   let reused = 0
   let next: Promise<Map<string, string>> | undefined = createArtifacts(ws, runUrl, run, batches[0])
-  // While that request connects and waits for its answer, not after: on Azure the load (tens of
-  // milliseconds of CPU) mostly overlaps the network round trips.
-  loadBlobClientEarly()
+  // The blob SDK loads while that request waits for its answer, not after it.
+  void nextRequestWritten(next).then(loadBlobClientEarly)
   try {
     for (const [i, batch] of batches.entries()) {
       const created: Map<string, string> = await next!

@@ -1,6 +1,7 @@
 import type { TokenCredential } from '@azure/core-auth'
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning'
 import { JsonPipeline, USER_AGENT, callError, useGateRetries } from './http.js'
+import { nextRequestWritten } from './inflight.js'
 import { UserError } from '../errors.js'
 
 export interface WorkspaceRef {
@@ -33,12 +34,13 @@ export class Workspace {
   }
 
   static async connect(ref: WorkspaceRef, credential: TokenCredential): Promise<Workspace> {
-    // Every call needs this token, so the SDK is loaded once it is in hand: Node 24 compiles a
-    // dynamic import on the spot, and importing while the token request was only starting held
-    // that request back by the whole compile (about 30 ms); on Node 20 the compile stalled its
-    // TLS handshake. The credential shares one request per scope, and a failure is reported by
-    // the first call that needs the token.
-    await credential.getToken(scopeOf(ref.armEndpoint)).catch(() => undefined)
+    // Every call needs this token: ask for it first, and load the SDK while its request is out.
+    // Importing sooner held that request back by the whole compile (about 30 ms: Node 24
+    // compiles a dynamic import on the spot; on Node 20 it stalled the TLS handshake). The
+    // credential shares one request per scope, and a failure is reported by the first call
+    // that needs the token.
+    const token = credential.getToken(scopeOf(ref.armEndpoint)).catch(() => undefined)
+    await nextRequestWritten(token)
     // The ARM SDK is the largest module in the bundle: load it only once inputs are valid.
     const { AzureMachineLearningWorkspaces, getContinuationToken } =
       await import('@azure/arm-machinelearning')
