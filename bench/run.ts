@@ -58,7 +58,7 @@ const quick = process.argv.includes('--quick')
 const LATENCY_MS = 100
 const plan = quick
   ? { repeats: 2, bigSize: 64 * MiB, smallSize: 16 * MiB, uploads: 1, memory: 1, files: 200 }
-  : { repeats: 7, bigSize: 1024 * MiB, smallSize: 100 * MiB, uploads: 3, memory: 3, files: 2000 }
+  : { repeats: 11, bigSize: 1024 * MiB, smallSize: 100 * MiB, uploads: 3, memory: 3, files: 2000 }
 /** Latencies the folder is uploaded at, and its rounds at each */
 const FOLDER_LATENCIES = [0, 40]
 const FOLDER_ROUNDS = 1
@@ -444,7 +444,8 @@ emulator holding every request (Entra, ARM, run history and blob alike) for L = 
 alternating. One request is not held: Entra's OpenID metadata, which MSAL fetches from the
 emulator's authority but never from Azure's (it carries the metadata of login.microsoftonline.com,
 .us and the China cloud; \`__tests__/contract/entra.test.ts\` pins that a sign-in there is the
-token request alone), so the chains leave it out. The action's own CPU time is the same in both, so
+token request alone), so the chains leave it out. The action's own CPU time is the same in both
+(what it does while a request is out hides under L, which is why it does it then), so
 \`(median wall(L) − median wall(0)) / L\` counts the requests that had to wait for another's
 answer; min and max are that count for single pairs of runs. The chains below are read from the
 emulator's request log of a run with latency: requests that arrived together went out together
@@ -453,8 +454,8 @@ emulator's request log of a run with latency: requests that arrived together wen
 ${trips.map(t => `- **${t.flow}** (${t.waves.length}): ${describeWaves(t.waves)}`).join('\n')}
 
 The floor of a first registration is 5: token → {workspace, job} → {artifact metadata → blob
-PUT ‖ champion lookup ‖ container lookup} → version PUT. The token is requested while the ARM
-SDK loads, and once for every client (one scope); the workspace is read once and names the
+PUT ‖ champion lookup ‖ container lookup} → version PUT. The token is requested first, once for
+every client (one scope), and the ARM SDK compiles while that request is out; the workspace is read once and names the
 data-plane host; the champion is the first page of the newest versions, and the next version
 number comes from the model container, both started with the job. With GitHub OIDC federation
 the GitHub ID token comes first (one request: MSAL asks for the assertion twice per token, and
@@ -466,7 +467,8 @@ nothing may be written (the artifact creation) before the score it returns is va
 token → {workspace, job, …} → step listing → artifact metadata → blob PUT → version PUT is 6,
 the floor of this flow. A re-run answers from the versions already listed with the champion
 (when that listing held every version), so it reads no version list again. An MLflow score
-adds runs/get (pipeline) and runs/search (its steps) after the workspace read.
+adds runs/get (pipeline) and runs/search (its steps) after the workspace read, for the same
+reason: the pipeline metric is one wave more than the tag path, its floor.
 
 ## 2. Upload throughput
 
