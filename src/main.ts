@@ -81,12 +81,13 @@ async function report(config: Config, outcome: Outcome): Promise<void> {
 
 async function gate(config: Config): Promise<Outcome> {
   const ws = await openWorkspace(config)
-  const { run, registry } = await core.group('Read the run and the registered model', () =>
+  const { run, registry: registryRead } = await core.group('Read the run', () =>
     readRunAndRegistry(ws, config)
   )
   const candidate = await core.group('Read the score from the run', async () =>
     withGuardrails(await readCandidate(ws, run, config), config)
   )
+  const registry = await core.group('Read the registered model', () => registryRead)
   warnSkippedVersions(registry.lookup, config)
   requireChampion(registry.lookup, config, run.id)
   const upload = await core.group('Upload the model to the pipeline run', () =>
@@ -111,21 +112,25 @@ interface Registry {
 
 /**
  * Everything that depends only on the inputs goes out at once: the workspace (for the data
- * plane host), the run, the champion and the next version number.
+ * plane host), the run, the champion and the next version number. The run is returned as soon
+ * as it is read, with the registry still on its way: a score on the training step or in MLflow
+ * is then asked for while the registry's answers are taken in, not after.
  */
 async function readRunAndRegistry(
   ws: Workspace,
   config: Config
-): Promise<{ run: RunInfo; registry: Registry }> {
+): Promise<{ run: RunInfo; registry: Promise<Registry> }> {
   ws.historyUrl().catch(() => undefined)
-  const [first, registry] = await Promise.all([
-    getPipelineRun(ws, config.runId),
-    readRegistry(ws, config)
-  ])
+  // Its failure is reported where it is awaited, after the run's and the score's.
+  const registry = readRegistry(ws, config)
+  registry.catch(() => undefined)
+  const first = await getPipelineRun(ws, config.runId)
   if (first.status === 'Completed') return { run: first, registry }
   const run = await waitForCompletion(ws, first, config.waitMinutes, core.info)
   // The registry may have moved on while we waited.
-  return { run, registry: await readRegistry(ws, config) }
+  const again = readRegistry(ws, config)
+  again.catch(() => undefined)
+  return { run, registry: again }
 }
 
 async function readRegistry(ws: Workspace, config: Config): Promise<Registry> {
