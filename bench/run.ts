@@ -439,7 +439,7 @@ Median, min and max are over the timed runs after one warm-up; the ratio is take
 
 ## 1. Round trips
 
-After one untimed pair of runs of every flow, each flow runs ${plan.repeats} times with no added latency and ${plan.repeats} times with the
+After one untimed pair of runs of every flow, the flows take turns (a pair each per round, so that drift weighs on all alike) until each has run ${plan.repeats} times with no added latency and ${plan.repeats} times with the
 emulator holding every request (Entra, ARM, run history and blob alike) for L = ${LATENCY_MS} ms,
 alternating. One request is not held: Entra's OpenID metadata, which MSAL fetches from the
 emulator's authority but never from Azure's (it carries the metadata of login.microsoftonline.com,

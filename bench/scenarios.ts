@@ -227,11 +227,12 @@ export interface RoundTripResult {
 }
 
 /**
- * Each flow `repeats` times at L=0 and at L, alternating, after a warm-up pair of every flow
- * (warming up each flow just before its own runs left the emulator and Azurite colder for the
- * first flow than for the rest: its count came out 0.3 L low). The gate's CPU time is the same
- * with and without latency, so the difference of medians divided by L counts the requests that
- * waited for another's answer.
+ * Each flow `repeats` times at L=0 and at L, alternating, after a warm-up pair of every flow.
+ * The flows take turns, one pair each per round, so that whatever drifts while the benchmark
+ * runs (the emulator's state grows with every run) weighs on every flow alike: timed one flow
+ * after another, the first flow's count came out 0.2 to 0.4 L lower than the others'. The
+ * gate's CPU time is the same with and without latency, so the difference of medians divided
+ * by L counts the requests that waited for another's answer.
  */
 export async function roundTrips(
   bench: Bench,
@@ -241,18 +242,18 @@ export async function roundTrips(
   for (const flow of FLOWS) {
     for (const latency of [0, latencyMs]) check(flow, (await flow.run(bench, latency)).run)
   }
-  const results: RoundTripResult[] = []
-  for (const flow of FLOWS) {
-    const result: RoundTripResult = {
-      flow: flow.name,
-      wall0: [],
-      wallL: [],
-      waves: [],
-      startupMs: [],
-      bareNodeMs: []
-    }
-    for (let i = 0; i < repeats; i++) {
-      const order = i % 2 ? [latencyMs, 0] : [0, latencyMs]
+  const results: RoundTripResult[] = FLOWS.map(flow => ({
+    flow: flow.name,
+    wall0: [],
+    wallL: [],
+    waves: [],
+    startupMs: [],
+    bareNodeMs: []
+  }))
+  for (let i = 0; i < repeats; i++) {
+    const order = i % 2 ? [latencyMs, 0] : [0, latencyMs]
+    for (const [f, flow] of FLOWS.entries()) {
+      const result = results[f]
       for (const latency of order) {
         const bare =
           latency === 0 ? await bareNodeMs({ NODE_EXTRA_CA_CERTS: bench.emu.caCertPath }) : 0
@@ -268,8 +269,7 @@ export async function roundTrips(
         }
       }
     }
-    bench.log(`  ${flow.name}: ${result.wall0.length + result.wallL.length} timed runs`)
-    results.push(result)
+    bench.log(`  round ${i + 1} of ${repeats}: every flow at L=0 and L=${latencyMs} ms`)
   }
   return results
 }
