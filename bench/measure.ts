@@ -166,6 +166,11 @@ export function describeWaves(waves: string[][]): string {
     .join(' → ')
 }
 
+/** Start-up: from spawning the action to the arrival of its first request at the emulator. */
+export function firstRequestMs(run: ChildRun, log: LogEntry[]): number {
+  return Math.min(...log.map(entry => entry.at)) - run.spawnedAt
+}
+
 /** First blob request's arrival to the last blob request's answer: the upload alone. */
 export function blobWindowMs(log: LogEntry[]): number {
   const blobs = log.filter(entry => entry.route.startsWith('blob.'))

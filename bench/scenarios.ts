@@ -16,7 +16,13 @@ import {
 import { CONTAINER, DEV_ACCOUNT, DEV_KEY } from '../emulator/blob.js'
 import type { Emulator, LogEntry } from '../emulator/index.js'
 import { ACTION_NODE, emulatorInputs } from '../scripts/action-runner.js'
-import { bareNodeMs, requestWaves, runBuiltAction, type ChildRun } from './measure.js'
+import {
+  bareNodeMs,
+  requestWaves,
+  runBuiltAction,
+  firstRequestMs,
+  type ChildRun
+} from './measure.js'
 
 export const MiB = 1024 * 1024
 
@@ -261,7 +267,7 @@ export async function roundTrips(
         check(flow, run)
         if (latency === 0) {
           result.wall0.push(run.wallMs)
-          result.startupMs.push(Math.min(...log.map(entry => entry.at)) - run.spawnedAt)
+          result.startupMs.push(firstRequestMs(run, log))
           result.bareNodeMs.push(bare)
         } else {
           result.wallL.push(run.wallMs)
@@ -300,7 +306,7 @@ export async function startupOn(
       const { run, log } = await flow.run(bench, 0)
       check(flow, run)
       if (i === 0) continue
-      result.startupMs.push(Math.min(...log.map(entry => entry.at)) - run.spawnedAt)
+      result.startupMs.push(firstRequestMs(run, log))
       result.bareNodeMs.push(bare)
     }
   } finally {
